@@ -1,0 +1,13 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../app";
+import { requireAdmin } from "./auth";
+
+/**
+ * Everything under /admin: the admin token first, then key management and usage analytics.
+ * @example app.route("/admin", adminRoutes())
+ */
+export function adminRoutes(): Hono<AppEnv> {
+  const admin = new Hono<AppEnv>();
+  admin.use("*", requireAdmin());
+  return admin;
+}

@@ -1,0 +1,237 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { usageEvents as u } from "../db/schema";
+import { badRequest } from "../errors";
+import { formatUsd, parseUsd } from "../metering/prices";
+import type { GroupField, UsageFilters } from "./usage-params";
+
+/** Output name and SQL expression of each group_by field; day and hour are UTC. */
+const GROUP_SQL: Record<GroupField, { name: string; expr: SQL }> = {
+  tenant: { name: "tenant", expr: sql`${u.tenant}` },
+  key: { name: "key_id", expr: sql`${u.keyId}` },
+  model: { name: "model", expr: sql`${u.requestedModel}` },
+  provider: { name: "provider", expr: sql`${u.provider}` },
+  day: { name: "day", expr: sql`to_char(${u.createdAt} at time zone 'UTC', 'YYYY-MM-DD')` },
+  hour: { name: "hour", expr: sql`to_char(date_trunc('hour', ${u.createdAt} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')` },
+};
+
+/** Aggregates of one group (or of everything, for totals). */
+export interface UsageAggregate {
+  requests: number;
+  errors: number;
+  unpriced_requests: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  /** Exact decimal USD as a string (a JSON number would round). Unpriced requests add nothing. */
+  cost_usd: string;
+  p50_latency_ms: number | null;
+  p95_latency_ms: number | null;
+}
+
+export type UsageGroupRow = Record<string, string | null> & UsageAggregate;
+
+const AGGREGATES = sql`
+  count(*) as requests,
+  count(*) filter (where ${u.status} >= 400) as errors,
+  count(*) filter (where ${u.unpriced}) as unpriced_requests,
+  coalesce(sum(${u.promptTokens}), 0) as prompt_tokens,
+  coalesce(sum(${u.completionTokens}), 0) as completion_tokens,
+  coalesce(sum(${u.cachedReadTokens}), 0) as cached_tokens,
+  coalesce(sum(${u.cacheWriteTokens}), 0) as cache_write_tokens,
+  coalesce(sum(${u.reasoningTokens}), 0) as reasoning_tokens,
+  coalesce(sum(${u.costUsd}), 0)::text as cost_usd,
+  percentile_cont(0.5) within group (order by ${u.latencyMs}) as p50_latency_ms,
+  percentile_cont(0.95) within group (order by ${u.latencyMs}) as p95_latency_ms`;
+
+/** The WHERE clause for a time range and the optional filters (the model filter is the requested model). */
+export function whereFilters(f: UsageFilters): SQL {
+  const parts: SQL[] = [sql`${u.createdAt} >= ${f.from.toISOString()}`, sql`${u.createdAt} < ${f.to.toISOString()}`];
+  if (f.tenant) parts.push(sql`${u.tenant} = ${f.tenant}`);
+  if (f.keyId) parts.push(sql`${u.keyId} = ${f.keyId}`);
+  if (f.model) parts.push(sql`${u.requestedModel} = ${f.model}`);
+  if (f.provider) parts.push(sql`${u.provider} = ${f.provider}`);
+  return sql.join(parts, sql` and `);
+}
+
+/**
+ * Grouped aggregates and totals in ONE round trip (a batch). Time groups sort first in time
+ * order, then groups by cost, dearest first (so group_by=key lists the top keys).
+ * @example await aggregateUsage(db, filters, ["day", "model"], 1000)
+ */
+export async function aggregateUsage(
+  db: Database,
+  filters: UsageFilters,
+  groupBy: GroupField[],
+  limit: number,
+): Promise<{ data: UsageGroupRow[]; totals: UsageAggregate; truncated: boolean }> {
+  const where = whereFilters(filters);
+  const groups = groupBy.map((field) => GROUP_SQL[field]);
+  const selectGroups = groups.map((g) => sql`${g.expr} as ${sql.identifier(g.name)}, `);
+  const timeOrder = groups.filter((g) => g.name === "day" || g.name === "hour").map((g) => sql`${sql.identifier(g.name)}`);
+  const order = sql.join([...timeOrder, sql`coalesce(sum(${u.costUsd}), 0) desc`, sql`count(*) desc`, ...groups.map((g) => sql`${sql.identifier(g.name)}`)], sql`, `);
+  const groupClause = groups.length ? sql`group by ${sql.join(groups.map((g) => sql`${sql.identifier(g.name)}`), sql`, `)}` : sql``;
+
+  const [grouped, total] = await db.batch([
+    db.execute(sql`select ${sql.join(selectGroups, sql``)}${AGGREGATES}
+      from ${u} where ${where} ${groupClause} order by ${order} limit ${limit + 1}`),
+    db.execute(sql`select ${AGGREGATES} from ${u} where ${where}`),
+  ]);
+
+  const rows = grouped.rows as Record<string, unknown>[];
+  const data = rows.slice(0, limit).map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const g of groups) out[g.name] = row[g.name] === null || row[g.name] === undefined ? null : String(row[g.name]);
+    return { ...out, ...toAggregate(row) } as UsageGroupRow;
+  });
+  const totalRow = (total.rows as Record<string, unknown>[])[0] ?? {};
+  return { data, totals: toAggregate(totalRow), truncated: rows.length > limit };
+}
+
+function toAggregate(row: Record<string, unknown>): UsageAggregate {
+  return {
+    requests: num(row.requests),
+    errors: num(row.errors),
+    unpriced_requests: num(row.unpriced_requests),
+    prompt_tokens: num(row.prompt_tokens),
+    completion_tokens: num(row.completion_tokens),
+    cached_tokens: num(row.cached_tokens),
+    cache_write_tokens: num(row.cache_write_tokens),
+    reasoning_tokens: num(row.reasoning_tokens),
+    cost_usd: formatUsd(parseUsd(String(row.cost_usd ?? "0"))),
+    p50_latency_ms: nullableNum(row.p50_latency_ms),
+    p95_latency_ms: nullableNum(row.p95_latency_ms),
+  };
+}
+
+function num(value: unknown): number {
+  const n = Number(value ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function nullableNum(value: unknown): number | null {
+  return value === null || value === undefined ? null : num(value);
+}
+
+/** One usage row as the admin API shows it (snake_case, exact cost, microsecond timestamp). */
+export interface UsageEventJson {
+  request_id: string;
+  created_at: string;
+  tenant: string;
+  key_id: string;
+  endpoint: string;
+  requested_model: string | null;
+  provider: string | null;
+  upstream_model: string | null;
+  stream: boolean;
+  status: number;
+  error_code: string | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  usage_source: string;
+  cost_usd: string | null;
+  unpriced: boolean;
+  latency_ms: number;
+  ttfb_ms: number | null;
+  attempts: number;
+  tags: Record<string, string> | null;
+}
+
+/** Keyset position: created_at with microseconds (as text, so no precision is lost) and request_id. */
+export interface RowPosition {
+  createdAt: string;
+  requestId: string;
+}
+
+/**
+ * One keyset page of raw rows. `order` asc walks forward in time (export), desc backward (listing).
+ * @example await pageUsageRows(db, filters, { after: null, limit: 500, order: "asc" })
+ */
+export async function pageUsageRows(
+  db: Database,
+  filters: UsageFilters,
+  page: { after: RowPosition | null; limit: number; order: "asc" | "desc" },
+): Promise<UsageEventJson[]> {
+  const cmp = page.order === "asc" ? sql`>` : sql`<`;
+  const dir = page.order === "asc" ? sql`asc` : sql`desc`;
+  const keyset = page.after
+    ? sql` and (${u.createdAt}, ${u.requestId}) ${cmp} (${page.after.createdAt}::timestamptz, ${page.after.requestId})`
+    : sql``;
+  const result = await db.execute(sql`select
+      ${u.requestId} as request_id,
+      to_char(${u.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at,
+      ${u.tenant} as tenant, ${u.keyId} as key_id, ${u.endpoint} as endpoint,
+      ${u.requestedModel} as requested_model, ${u.provider} as provider, ${u.upstreamModel} as upstream_model,
+      ${u.stream} as stream, ${u.status} as status, ${u.errorCode} as error_code,
+      ${u.promptTokens} as prompt_tokens, ${u.completionTokens} as completion_tokens,
+      ${u.cachedReadTokens} as cached_read_tokens, ${u.cacheWriteTokens} as cache_write_tokens,
+      ${u.reasoningTokens} as reasoning_tokens, ${u.usageSource} as usage_source,
+      ${u.costUsd}::text as cost_usd, ${u.unpriced} as unpriced, ${u.latencyMs} as latency_ms,
+      ${u.ttfbMs} as ttfb_ms, ${u.attempts} as attempts, ${u.tags} as tags
+    from ${u}
+    where ${whereFilters(filters)}${keyset}
+    order by ${u.createdAt} ${dir}, ${u.requestId} ${dir}
+    limit ${page.limit}`);
+  return (result.rows as Record<string, unknown>[]).map(toEventJson);
+}
+
+function toEventJson(row: Record<string, unknown>): UsageEventJson {
+  const tags = typeof row.tags === "string" ? (JSON.parse(row.tags) as Record<string, string>) : row.tags;
+  return {
+    request_id: String(row.request_id),
+    created_at: String(row.created_at),
+    tenant: String(row.tenant),
+    key_id: String(row.key_id),
+    endpoint: String(row.endpoint),
+    requested_model: (row.requested_model as string | null) ?? null,
+    provider: (row.provider as string | null) ?? null,
+    upstream_model: (row.upstream_model as string | null) ?? null,
+    stream: row.stream === true || row.stream === "t",
+    status: num(row.status),
+    error_code: (row.error_code as string | null) ?? null,
+    prompt_tokens: num(row.prompt_tokens),
+    completion_tokens: num(row.completion_tokens),
+    cached_read_tokens: num(row.cached_read_tokens),
+    cache_write_tokens: num(row.cache_write_tokens),
+    reasoning_tokens: num(row.reasoning_tokens),
+    usage_source: String(row.usage_source),
+    cost_usd: row.cost_usd === null || row.cost_usd === undefined ? null : formatUsd(parseUsd(String(row.cost_usd))),
+    unpriced: row.unpriced === true || row.unpriced === "t",
+    latency_ms: num(row.latency_ms),
+    ttfb_ms: nullableNum(row.ttfb_ms),
+    attempts: num(row.attempts),
+    tags: (tags as Record<string, string> | null) ?? null,
+  };
+}
+
+/** Opaque cursor for the listing: base64url of the last row's position. */
+export function encodeCursor(position: RowPosition): string {
+  const bytes = new TextEncoder().encode(JSON.stringify([position.createdAt, position.requestId]));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Decodes a cursor or throws a 400 naming `cursor`. */
+export function decodeCursor(cursor: string): RowPosition {
+  try {
+    const b64 = cursor.replace(/-/g, "+").replace(/_/g, "/");
+    const text = new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+    const value: unknown = JSON.parse(text);
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === "string" &&
+      typeof value[1] === "string" &&
+      !Number.isNaN(Date.parse(value[0]))
+    ) {
+      return { createdAt: value[0], requestId: value[1] };
+    }
+  } catch {
+    // fall through to the 400 below
+  }
+  throw badRequest("Invalid query parameter 'cursor': not a cursor this API returned.", "cursor");
+}

@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import type { Database } from "../db/client";
+import { errorResponse, GatewayError } from "../errors";
+import { usageCsvStream } from "./usage-csv";
+import { parseAggregateParams, parseExportParams, parseListParams } from "./usage-params";
+import { aggregateUsage, decodeCursor, encodeCursor, pageUsageRows } from "./usage-query";
+
+export interface UsageRouteDeps {
+  /** Resolved per request, so the app builds no client until an admin asks. */
+  db: () => Database;
+  /** Milliseconds since the epoch (default Date.now): the default `to` of a range. */
+  now?: () => number;
+  log?: (level: "error", message: string, fields?: Record<string, unknown>) => void;
+}
+
+/**
+ * The admin usage API as a sub-app; mount it under /admin behind the admin-token middleware:
+ * - `GET /usage?from=&to=&group_by=tenant,key,model,provider,day,hour&tenant=&key_id=&model=&provider=&limit=`
+ *   → `{ data: [{<group fields>, requests, errors, prompt_tokens, completion_tokens, cached_tokens,
+ *   cost_usd, p50_latency_ms, p95_latency_ms, ...}], totals: {...}, truncated }`
+ * - `GET /usage/export?format=csv&<same filters>` → CSV, one line per request, streamed
+ * - `GET /usage/requests?limit=&cursor=&<same filters>` → `{ data: [rows], next_cursor, has_more }`, newest first
+ * @example app.route("/admin", usageRoutes({ db: () => services.db }))
+ */
+export function usageRoutes(deps: UsageRouteDeps): Hono {
+  const app = new Hono();
+  const now = deps.now ?? Date.now;
+
+  app.get("/usage", async (c) => {
+    const params = parseAggregateParams(c.req.query(), now());
+    const result = await aggregateUsage(deps.db(), params.filters, params.groupBy, params.limit);
+    return c.json({
+      object: "usage.aggregate",
+      from: params.filters.from.toISOString(),
+      to: params.filters.to.toISOString(),
+      group_by: params.groupBy,
+      ...result,
+    });
+  });
+
+  app.get("/usage/export", (c) => {
+    const { filters } = parseExportParams(c.req.query(), now());
+    const name = `usage-${filters.from.toISOString().slice(0, 10)}-${filters.to.toISOString().slice(0, 10)}.csv`;
+    return new Response(usageCsvStream(deps.db(), filters), {
+      headers: {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="${name}"`,
+        "cache-control": "no-store",
+      },
+    });
+  });
+
+  app.get("/usage/requests", async (c) => {
+    const params = parseListParams(c.req.query(), now());
+    const after = params.cursor ? decodeCursor(params.cursor) : null;
+    // One extra row tells whether another page exists without a count query.
+    const rows = await pageUsageRows(deps.db(), params.filters, { after, limit: params.limit + 1, order: "desc" });
+    const data = rows.slice(0, params.limit);
+    const hasMore = rows.length > params.limit;
+    const last = data[data.length - 1];
+    return c.json({
+      object: "list",
+      data,
+      has_more: hasMore,
+      next_cursor: hasMore && last ? encodeCursor({ createdAt: last.created_at, requestId: last.request_id }) : null,
+    });
+  });
+
+  app.onError((err) => {
+    if (!(err instanceof GatewayError)) deps.log?.("error", "admin usage query failed", { error: describe(err) });
+    return errorResponse(err);
+  });
+
+  return app;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,78 @@
+import { Hono } from "hono";
+import { adminRoutes } from "./admin";
+import type { KeyIdentity } from "./auth";
+import type { GatewayEnv } from "./config";
+import { errorResponse, GatewayError } from "./errors";
+import { authenticate } from "./proxy/authenticate";
+import { openaiRoutes } from "./proxy/routes";
+import { ServerTiming } from "./proxy/timing";
+import type { Services } from "./services";
+
+export type AppEnv = {
+  Bindings: GatewayEnv;
+  Variables: {
+    services: Services;
+    requestId: string;
+    /** Milliseconds since the epoch when the gateway got the request. */
+    startedAt: number;
+    timing: ServerTiming;
+    /** The verified key; set by `authenticate` on /v1 routes. */
+    caller: KeyIdentity;
+    /** Caller attribution for usage rows (x-sluice-tags, user, metadata). */
+    tags: Record<string, string> | null;
+  };
+};
+
+/** Paths the gateway serves, so a wrong method gets 405 rather than 404. */
+const KNOWN_PATHS = new Set([
+  "/healthz",
+  "/v1/chat/completions",
+  "/v1/completions",
+  "/v1/embeddings",
+  "/v1/models",
+]);
+
+/**
+ * The Hono app: routes and middleware order, nothing else.
+ * @example const app = createApp(services); await app.fetch(request, env, ctx)
+ */
+export function createApp(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const startedAt = services.now();
+    c.set("services", services);
+    c.set("startedAt", startedAt);
+    c.set("timing", new ServerTiming(services.now, startedAt));
+    c.set("requestId", c.req.header("x-request-id") || crypto.randomUUID());
+    c.set("tags", null);
+    await next();
+    c.header("x-request-id", c.get("requestId"));
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+  app.route("/admin", adminRoutes());
+  app.use("/v1/*", authenticate());
+  app.route("/v1", openaiRoutes());
+
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const error = KNOWN_PATHS.has(path)
+      ? new GatewayError(405, "invalid_request_error", `Method ${c.req.method} is not allowed on ${path}.`, "method_not_allowed")
+      : new GatewayError(404, "invalid_request_error", `Unknown request URL: ${c.req.method} ${path}.`, "unknown_url");
+    return errorResponse(error, { "x-request-id": c.get("requestId") ?? "" });
+  });
+
+  app.onError((err, c) => {
+    if (!(err instanceof GatewayError)) services.log("error", "unhandled error", { error: describe(err) });
+    return errorResponse(err, { "x-request-id": c.get("requestId") ?? "" });
+  });
+
+  return app;
+}
+
+/** Names an error for logs without its stack or any request data. */
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,3 @@
+export { ConfigError, type GatewayEnv, loadConfig } from "./load";
+export { DEFAULT_PRICES, type PriceInput } from "./prices";
+export * from "./schema";

@@ -1,0 +1,144 @@
+import { z } from "zod";
+import { PROVIDER_PRESETS } from "./presets";
+
+const usd = z.number().nonnegative();
+const positiveInt = z.number().int().positive();
+
+const ProviderSchema = z
+  .object({
+    preset: z.enum(Object.keys(PROVIDER_PRESETS) as [keyof typeof PROVIDER_PRESETS]).optional(),
+    kind: z.enum(["openai", "anthropic", "gemini"]).optional(),
+    base_url: z.url().optional(),
+    /** Name of the env secret holding the API key (never the key itself). */
+    api_key_secret: z.string().min(1).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+  })
+  .superRefine((p, ctx) => {
+    if (!p.preset && !p.kind) ctx.addIssue({ code: "custom", path: ["kind"], message: "set kind or a preset" });
+    if (!p.preset && !p.base_url)
+      ctx.addIssue({ code: "custom", path: ["base_url"], message: "set base_url or a preset" });
+  })
+  .transform((p) => {
+    const preset = p.preset ? PROVIDER_PRESETS[p.preset] : undefined;
+    return {
+      // Both are present: the refinement above guarantees it.
+      kind: (p.kind ?? preset?.kind) as "openai" | "anthropic" | "gemini",
+      base_url: (p.base_url ?? preset?.base_url ?? "").replace(/\/+$/, ""),
+      api_key_secret: p.api_key_secret ?? preset?.api_key_secret,
+      headers: p.headers,
+    };
+  });
+
+const TargetSchema = z.object({
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  weight: z.number().positive().default(1),
+});
+
+const RouteSchema = z.object({
+  strategy: z.enum(["fallback", "loadbalance"]).default("fallback"),
+  targets: z.array(TargetSchema).min(1),
+  /** Extra attempts on the same target for a retryable failure before moving on. */
+  retries: z.number().int().min(0).max(5).default(1),
+  first_byte_timeout_ms: positiveInt.default(60_000),
+  idle_timeout_ms: positiveInt.default(30_000),
+  /** Output tokens assumed for reservations when the request sets no max_tokens. */
+  max_output_tokens: positiveInt.default(4096),
+});
+
+const LimitsSchema = z.object({
+  rpm: positiveInt.optional(),
+  tpm: positiveInt.optional(),
+  concurrency: positiveInt.optional(),
+  budget_usd_day: usd.optional(),
+  budget_usd_month: usd.optional(),
+});
+
+const PriceTierSchema = z.object({
+  above_prompt_tokens: positiveInt,
+  input: usd,
+  output: usd,
+  cached_input: usd.optional(),
+});
+
+const PriceSchema = z.object({
+  model: z.string().min(1),
+  provider: z.string().optional(),
+  aliases: z.array(z.string()).optional(),
+  input: usd,
+  output: usd,
+  cached_input: usd.optional(),
+  cache_write: usd.optional(),
+  tiers: z.array(PriceTierSchema).optional(),
+});
+
+const TrustedIssuerSchema = z.object({
+  issuer: z.string().min(1),
+  jwks_url: z.url(),
+  audience: z.string().min(1),
+  tenant_claim: z.string().default("sub"),
+  plan_claim: z.string().optional(),
+  default_plan: z.string().optional(),
+  models: z.array(z.string()).default(["*"]),
+});
+
+const BreakerSchema = z.object({
+  window_seconds: positiveInt.default(30),
+  min_requests: positiveInt.default(5),
+  failure_ratio: z.number().gt(0).max(1).default(0.5),
+  cooldown_seconds: positiveInt.default(30),
+});
+
+/** What a check does when Redis cannot be reached: allow locally (`open`) or refuse (`closed`). */
+const FailurePolicySchema = z.object({
+  rate_limits: z.enum(["open", "closed"]).default("open"),
+  budgets: z.enum(["open", "closed"]).default("closed"),
+  revocation: z.enum(["open", "closed"]).default("open"),
+});
+
+export const ConfigSchema = z
+  .object({
+    issuer: z.string().default("sluice"),
+    audience: z.string().default("sluice"),
+    max_body_bytes: positiveInt.default(4 * 1024 * 1024),
+    providers: z.record(z.string(), ProviderSchema).default({}),
+    routes: z.record(z.string(), RouteSchema).default({}),
+    plans: z.record(z.string(), LimitsSchema).default({
+      free: { rpm: 60, tpm: 100_000, concurrency: 4, budget_usd_day: 1, budget_usd_month: 10 },
+      pro: { rpm: 600, tpm: 2_000_000, concurrency: 32, budget_usd_day: 100, budget_usd_month: 1000 },
+      enterprise: { rpm: 6000, tpm: 20_000_000, concurrency: 256 },
+    }),
+    default_plan: z.string().default("free"),
+    /** Budgets shared by all keys of a tenant, by tenant id. */
+    tenant_budgets: z.record(z.string(), LimitsSchema.pick({ budget_usd_day: true, budget_usd_month: true })).default({}),
+    prices: z.array(PriceSchema).default([]),
+    trusted_issuers: z.array(TrustedIssuerSchema).default([]),
+    breaker: BreakerSchema.default(BreakerSchema.parse({})),
+    failure_policy: FailurePolicySchema.default(FailurePolicySchema.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    for (const [name, route] of Object.entries(config.routes)) {
+      route.targets.forEach((target, i) => {
+        if (!(target.provider in config.providers)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["routes", name, "targets", i, "provider"],
+            message: `unknown provider "${target.provider}"`,
+          });
+        }
+      });
+    }
+    if (!(config.default_plan in config.plans)) {
+      ctx.addIssue({ code: "custom", path: ["default_plan"], message: `unknown plan "${config.default_plan}"` });
+    }
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ProviderConfig = Config["providers"][string];
+export type RouteConfig = Config["routes"][string];
+export type TargetConfig = RouteConfig["targets"][number];
+export type Limits = z.output<typeof LimitsSchema>;
+export type PriceConfig = z.output<typeof PriceSchema>;
+export type TrustedIssuerConfig = z.output<typeof TrustedIssuerSchema>;
+export type BreakerConfig = z.output<typeof BreakerSchema>;
+export type FailurePolicy = z.output<typeof FailurePolicySchema>;

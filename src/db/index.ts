@@ -1,0 +1,2 @@
+export { createDatabase, type Database } from "./client";
+export * from "./schema";

@@ -1,0 +1,74 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+} from "drizzle-orm/pg-core";
+
+/** One row per authenticated request, keyed by request_id so a retried insert never doubles it. */
+export const usageEvents = pgTable(
+  "usage_events",
+  {
+    requestId: text("request_id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    keyId: text("key_id").notNull(),
+    endpoint: text("endpoint").notNull(),
+    requestedModel: text("requested_model"),
+    provider: text("provider"),
+    upstreamModel: text("upstream_model"),
+    stream: boolean("stream").notNull().default(false),
+    status: integer("status").notNull(),
+    errorCode: text("error_code"),
+    promptTokens: integer("prompt_tokens").notNull().default(0),
+    completionTokens: integer("completion_tokens").notNull().default(0),
+    cachedReadTokens: integer("cached_read_tokens").notNull().default(0),
+    cacheWriteTokens: integer("cache_write_tokens").notNull().default(0),
+    reasoningTokens: integer("reasoning_tokens").notNull().default(0),
+    /** `provider` when the upstream reported usage, `estimated` when the gateway counted. */
+    usageSource: text("usage_source").notNull().default("provider"),
+    /** Exact decimal USD; null when the model has no price (then `unpriced` is true). */
+    costUsd: numeric("cost_usd", { precision: 20, scale: 12 }),
+    unpriced: boolean("unpriced").notNull().default(false),
+    latencyMs: integer("latency_ms").notNull().default(0),
+    ttfbMs: integer("ttfb_ms"),
+    attempts: integer("attempts").notNull().default(0),
+    tags: jsonb("tags").$type<Record<string, string>>(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("usage_events_tenant_time").on(t.tenant, t.createdAt),
+    index("usage_events_key_time").on(t.keyId, t.createdAt),
+    index("usage_events_model_time").on(t.requestedModel, t.createdAt),
+    index("usage_events_time").on(t.createdAt),
+  ],
+);
+
+/** Metadata of minted keys (id = the token's jti). Never the token itself. */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    name: text("name"),
+    scopes: jsonb("scopes").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    models: jsonb("models").$type<string[]>().notNull().default(sql`'["*"]'::jsonb`),
+    plan: text("plan"),
+    limits: jsonb("limits").$type<Record<string, number>>().notNull().default(sql`'{}'::jsonb`),
+    signingKid: text("signing_kid"),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+    rotatedFrom: text("rotated_from"),
+    /** For a rotated-away key: the moment its grace period ends. */
+    graceEndsAt: timestamp("grace_ends_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [index("api_keys_tenant").on(t.tenant, t.createdAt)],
+);
+
+export type UsageEventRow = typeof usageEvents.$inferInsert;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -1,0 +1,114 @@
+import { GatewayError, invalidApiKey } from "../errors";
+import { formatResetDuration } from "./headers";
+import type { Scope } from "./keys";
+import type { PeriodKind } from "./periods";
+
+/** The OpenAI SDKs read this and skip their automatic retries: waiting will not help. */
+const NO_RETRY = { "x-should-retry": "false" };
+
+const describeScope = (scope: Scope): string => `${scope.kind} ${scope.id}`;
+
+const retryAfter = (ms: number): Record<string, string> => ({
+  "retry-after": String(Math.max(1, Math.ceil(ms / 1000))),
+});
+
+const usd = (micros: number): string => `$${(micros / 1_000_000).toFixed(2)}`;
+
+/** 429 for requests per minute, worded like OpenAI's. */
+export function requestRateExceeded(
+  scope: Scope,
+  limit: number,
+  resetMs: number,
+  headers: Record<string, string>,
+): GatewayError {
+  return new GatewayError(
+    429,
+    "rate_limit_error",
+    `Rate limit reached for requests per min (RPM) on ${describeScope(scope)}: Limit ${limit}, Requested 1. ` +
+      `Please try again in ${formatResetDuration(resetMs)}.`,
+    "rate_limit_exceeded",
+    null,
+    { ...headers, ...retryAfter(resetMs) },
+  );
+}
+
+/** 429 for tokens per minute; a request larger than the whole limit can never pass and says so. */
+export function tokenRateExceeded(
+  scope: Scope,
+  limit: number,
+  used: number,
+  requested: number,
+  resetMs: number,
+  headers: Record<string, string>,
+): GatewayError {
+  if (requested > limit) {
+    return new GatewayError(
+      429,
+      "rate_limit_error",
+      `Request too large for tokens per min (TPM) on ${describeScope(scope)}: Limit ${limit}, Requested ${requested}. ` +
+        "Reduce the prompt or max_tokens.",
+      "rate_limit_exceeded",
+      null,
+      { ...headers, ...NO_RETRY },
+    );
+  }
+  return new GatewayError(
+    429,
+    "rate_limit_error",
+    `Rate limit reached for tokens per min (TPM) on ${describeScope(scope)}: Limit ${limit}, Used ${used}, ` +
+      `Requested ${requested}. Please try again in ${formatResetDuration(resetMs)}.`,
+    "rate_limit_exceeded",
+    null,
+    { ...headers, ...retryAfter(resetMs) },
+  );
+}
+
+/** 429 when the key already has as many requests in flight as it may. */
+export function concurrencyExceeded(scope: Scope, limit: number, headers: Record<string, string>): GatewayError {
+  return new GatewayError(
+    429,
+    "rate_limit_error",
+    `Too many concurrent requests on ${describeScope(scope)}: Limit ${limit}. Retry when one has finished.`,
+    "concurrency_limit_exceeded",
+    null,
+    // A slot frees when any running request ends: usually within seconds.
+    { ...headers, ...retryAfter(1000) },
+  );
+}
+
+/** 429 insufficient_quota when a budget cannot cover the request's worst-case cost. */
+export function budgetExhausted(
+  scope: Scope,
+  period: PeriodKind,
+  limitMicros: number,
+  endsAt: number,
+  now: number,
+  headers: Record<string, string>,
+): GatewayError {
+  const name = period === "day" ? "daily" : "monthly";
+  return new GatewayError(
+    429,
+    "insufficient_quota",
+    `You exceeded your current quota: the ${name} budget of ${describeScope(scope)} (${usd(limitMicros)}) ` +
+      `cannot cover this request. It resets at ${new Date(endsAt).toISOString()}.`,
+    "insufficient_quota",
+    null,
+    { ...headers, ...retryAfter(endsAt - now), ...NO_RETRY },
+  );
+}
+
+/** 503 when a check whose policy is `closed` cannot reach Redis. */
+export function limitsUnavailable(check: "budgets" | "rate limits" | "key revocation"): GatewayError {
+  return new GatewayError(
+    503,
+    "server_error",
+    `The gateway cannot check ${check} right now (its limits store is unreachable), so the request was refused. ` +
+      "Please retry shortly.",
+    "limits_unavailable",
+    null,
+    retryAfter(1000),
+  );
+}
+
+/** 401 for a key revoked by an operator; says no more than any other invalid key. */
+export const keyRevoked = (): GatewayError => invalidApiKey("The API key has been revoked.");

@@ -1,0 +1,35 @@
+import type { Redis } from "@upstash/redis/cloudflare";
+
+/**
+ * A Lua script called by SHA once Redis knows it. The command is issued synchronously on `run`,
+ * so it joins the auto-pipeline of the commands issued in the same tick (one HTTP request).
+ * Until the SHA is computed (crypto.subtle is async) it sends the script text with EVAL, which
+ * also loads it; EVALSHA falls back to EVAL when Redis answers NOSCRIPT (e.g. after a restart).
+ */
+export class LuaScript {
+  private sha: string | null = null;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly source: string,
+  ) {
+    void sha1Hex(source).then((sha) => {
+      this.sha = sha;
+    });
+  }
+
+  /** Runs the script; the command is queued before this returns. */
+  run<T>(keys: string[], args: (string | number)[]): Promise<T> {
+    const argv = args.map(String);
+    if (this.sha === null) return this.redis.eval<string[], T>(this.source, keys, argv);
+    return this.redis.evalsha<string[], T>(this.sha, keys, argv).catch((error: unknown) => {
+      if (!String(error).includes("NOSCRIPT")) throw error;
+      return this.redis.eval<string[], T>(this.source, keys, argv);
+    });
+  }
+}
+
+async function sha1Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,73 @@
+import type { Config } from "../config";
+import type { Scope } from "./keys";
+import type { PeriodKind } from "./periods";
+import type { Caller } from "./types";
+
+/** Request and token rates of one scope; an absent rate is not limited. */
+export interface ScopeRates {
+  scope: Scope;
+  rpm?: number;
+  tpm?: number;
+}
+
+/** A spend budget of one scope for one period, in integer micro-dollars. */
+export interface Budget {
+  scope: Scope;
+  period: PeriodKind;
+  micros: number;
+}
+
+/** Everything the gate enforces for one caller. */
+export interface EffectiveLimits {
+  keyScope: Scope;
+  /** The key's rates first, then the tenant's when configured. */
+  rates: ScopeRates[];
+  concurrency?: number;
+  budgets: Budget[];
+}
+
+/** Optional tenant-wide rates, read if the config's `tenant_budgets` entry carries them. */
+interface TenantEntry {
+  rpm?: number;
+  tpm?: number;
+  budget_usd_day?: number;
+  budget_usd_month?: number;
+}
+
+/** Exact conversion for config dollars: budgets are counted in integers so no float drifts. */
+export const usdToMicros = (usd: number): number => Math.round(usd * 1_000_000);
+
+/**
+ * Resolves a caller's limits: the key's own limits override its plan's (an unknown or absent plan
+ * means `default_plan`); tenant budgets (and tenant rates, if configured) are shared by all keys
+ * of the tenant.
+ * @example resolveLimits(config, { tenant: "acme", keyId: "k1", plan: "pro", limits: { rpm: 10 }, expiresAt: null })
+ */
+export function resolveLimits(config: Config, caller: Caller): EffectiveLimits {
+  const plan = config.plans[caller.plan ?? config.default_plan] ?? config.plans[config.default_plan] ?? {};
+  const own = { ...plan, ...definedOnly(caller.limits) };
+  const keyScope: Scope = { kind: "key", id: caller.keyId };
+  const tenantScope: Scope = { kind: "tenant", id: caller.tenant };
+  const tenant = (config.tenant_budgets[caller.tenant] ?? {}) as TenantEntry;
+
+  const rates: ScopeRates[] = [{ scope: keyScope, rpm: own.rpm, tpm: own.tpm }];
+  if (tenant.rpm !== undefined || tenant.tpm !== undefined) {
+    rates.push({ scope: tenantScope, rpm: tenant.rpm, tpm: tenant.tpm });
+  }
+
+  const budgets: Budget[] = [];
+  const addBudget = (scope: Scope, period: PeriodKind, usd: number | undefined) => {
+    if (usd !== undefined) budgets.push({ scope, period, micros: usdToMicros(usd) });
+  };
+  addBudget(keyScope, "day", own.budget_usd_day);
+  addBudget(keyScope, "month", own.budget_usd_month);
+  addBudget(tenantScope, "day", tenant.budget_usd_day);
+  addBudget(tenantScope, "month", tenant.budget_usd_month);
+
+  return { keyScope, rates, concurrency: own.concurrency, budgets };
+}
+
+/** Drops keys whose value is undefined, so they do not erase the plan's value when spread. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,149 @@
+import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
+
+/**
+ * Token estimates for reservations (and for metering when a provider reports no usage), with the
+ * o200k_base encoding of current OpenAI models. Other vendors' tokenizers differ by some percent:
+ * fine for a reservation that settles to the real usage afterwards.
+ */
+
+/** Chat framing per message (role, separators), as OpenAI's cookbook counts it. */
+const TOKENS_PER_MESSAGE = 3;
+/** Every reply is primed with `<|start|>assistant<|message|>`. */
+const TOKENS_PER_REPLY = 3;
+/** An image part, whatever its size: a 1024x1024 high-detail image costs 765 tokens. */
+export const IMAGE_TOKENS = 765;
+/** Audio or file parts, which are not tokenized here. */
+const MEDIA_TOKENS = 1000;
+/** Characters tokenized exactly per body; beyond them the rest is extrapolated, bounding CPU time. */
+const EXACT_CHARS_PER_BODY = 100_000;
+/** Characters per token assumed before any text has been tokenized. */
+const DEFAULT_CHARS_PER_TOKEN = 4;
+
+/** Special-token strings in user text are counted as plain text, never rejected. */
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+/**
+ * Tokens in one text with the o200k_base encoding.
+ * @example countTextTokens("hello world") // 2
+ */
+export function countTextTokens(text: string): number {
+  return text.length === 0 ? 0 : countTokens(text, PLAIN_TEXT);
+}
+
+/** Counts texts exactly up to a character budget, then extrapolates from the ratio seen so far. */
+class Counter {
+  private exactCharsLeft = EXACT_CHARS_PER_BODY;
+  private charsSeen = 0;
+  private tokensSeen = 0;
+  total = 0;
+
+  text(value: string): void {
+    if (value.length === 0) return;
+    if (value.length <= this.exactCharsLeft) {
+      const tokens = countTextTokens(value);
+      this.exactCharsLeft -= value.length;
+      this.charsSeen += value.length;
+      this.tokensSeen += tokens;
+      this.total += tokens;
+      return;
+    }
+    const charsPerToken = this.tokensSeen > 0 ? this.charsSeen / this.tokensSeen : DEFAULT_CHARS_PER_TOKEN;
+    this.total += Math.ceil(value.length / charsPerToken);
+  }
+
+  add(tokens: number): void {
+    this.total += tokens;
+  }
+
+  /** Any JSON value: strings are text, token-id arrays count their length, objects count as JSON. */
+  value(value: unknown): void {
+    if (typeof value === "string") this.text(value);
+    else if (isTokenIds(value)) this.add(value.length);
+    else if (Array.isArray(value)) for (const item of value) this.value(item);
+    else if (value !== null && value !== undefined) this.text(JSON.stringify(value));
+  }
+
+  /** Message content: a string, or parts (OpenAI, Responses and Anthropic shapes). */
+  content(content: unknown): void {
+    if (typeof content === "string") return this.text(content);
+    if (!Array.isArray(content)) return this.value(content);
+    for (const part of content) this.part(part);
+  }
+
+  private part(part: unknown): void {
+    if (typeof part === "string") return this.text(part);
+    if (!isRecord(part)) return;
+    const type = typeof part.type === "string" ? part.type : "";
+    if (type.includes("image")) return this.add(IMAGE_TOKENS);
+    if (type.includes("audio") || type.includes("file") || type === "document") return this.add(MEDIA_TOKENS);
+    if (typeof part.text === "string") return this.text(part.text);
+    if (type === "tool_result") return this.content(part.content);
+    if (type === "tool_use") return this.value(part.input);
+    this.value(part);
+  }
+
+  message(message: unknown): void {
+    this.add(TOKENS_PER_MESSAGE);
+    if (!isRecord(message)) return this.value(message);
+    this.content(message.content);
+    if (typeof message.name === "string") this.text(message.name);
+    if (message.tool_calls !== undefined) this.value(message.tool_calls);
+    if (message.function_call !== undefined) this.value(message.function_call);
+  }
+}
+
+/**
+ * Estimates the prompt tokens of an OpenAI chat/completions/embeddings body (also Responses and
+ * Anthropic Messages shapes): message text and text parts, a per-message overhead, a fixed count
+ * per image, and tool definitions as JSON. Unknown shapes count as their JSON text.
+ * @example estimatePromptTokens({ model: "gpt-4o", messages: [{ role: "user", content: "hi" }] }) // 7
+ */
+export function estimatePromptTokens(body: unknown): number {
+  const counter = new Counter();
+  if (!isRecord(body)) {
+    counter.value(body);
+    return counter.total;
+  }
+  if (Array.isArray(body.messages)) {
+    if (body.system !== undefined) counter.content(body.system); // Anthropic
+    for (const message of body.messages) counter.message(message);
+    counter.add(TOKENS_PER_REPLY);
+  } else if (body.prompt !== undefined) {
+    counter.value(body.prompt); // completions: string, strings, token ids
+  } else if (body.input !== undefined) {
+    if (typeof body.instructions === "string") counter.text(body.instructions); // Responses
+    if (Array.isArray(body.input) && body.input.some(isRecord)) {
+      for (const item of body.input) counter.message(item);
+    } else {
+      counter.value(body.input); // embeddings: string, strings, token ids
+    }
+  }
+  if (body.tools !== undefined) counter.value(body.tools);
+  if (body.functions !== undefined) counter.value(body.functions);
+  return counter.total;
+}
+
+/**
+ * Tokens to reserve for a generating request (chat, completions, responses, messages): its prompt
+ * estimate plus the most it may generate (`max_completion_tokens`, `max_tokens` or
+ * `max_output_tokens`, else `defaultMaxOutput`), times `n`. Embeddings: use estimatePromptTokens.
+ * @example estimateRequestTokens(body, route.max_output_tokens)
+ */
+export function estimateRequestTokens(body: unknown, defaultMaxOutput: number): number {
+  const prompt = estimatePromptTokens(body);
+  if (!isRecord(body)) return prompt + defaultMaxOutput;
+  const max = firstPositive(body.max_completion_tokens, body.max_tokens, body.max_output_tokens) ?? defaultMaxOutput;
+  const choices = firstPositive(body.n) ?? 1;
+  return prompt + max * choices;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const isTokenIds = (value: unknown): value is number[] =>
+  Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "number");
+
+function firstPositive(...values: unknown[]): number | undefined {
+  for (const value of values) if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  return undefined;
+}

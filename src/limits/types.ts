@@ -1,0 +1,46 @@
+import type { GatewayError } from "../errors";
+
+/** Who is calling and what they may spend, as the key (or its plan) says. */
+export interface Caller {
+  tenant: string;
+  keyId: string;
+  /** Token expiry (ms since epoch) bounds the TTL of revocation entries; null when the key never expires. */
+  expiresAt: number | null;
+  plan: string | null;
+  /** Explicit limits on the key; they override the plan's. */
+  limits: {
+    rpm?: number;
+    tpm?: number;
+    concurrency?: number;
+    budget_usd_day?: number;
+    budget_usd_month?: number;
+  };
+}
+
+/** What the gate needs to decide before the upstream call. */
+export interface AdmissionRequest {
+  caller: Caller;
+  requestId: string;
+  /** Prompt estimate + max output tokens: reserved against tpm, settled later. */
+  estimatedTokens: number;
+  /** Worst-case cost in integer micro-dollars; null when the model has no price. */
+  worstCaseMicros: number | null;
+  /** Redis keys of shared circuit-breaker state to read in the same round trip. */
+  breakerKeys: string[];
+}
+
+export interface Admission {
+  /** Set when the request must be refused (revoked key 401, limits 429, budget 429 insufficient_quota). */
+  error: GatewayError | null;
+  /** OpenAI's x-ratelimit-* headers, on every response. */
+  headers: Record<string, string>;
+  /** Values read for `breakerKeys` (null when absent), in the same order. */
+  breakerState: (string | null)[];
+  /** Settles reservations to the real usage and frees the concurrency slot; call once, in waitUntil. */
+  settle(actual: { tokens: number; costMicros: number }): Promise<void>;
+}
+
+/** Decides revocation, rate, token, budget and concurrency limits in ONE Redis round trip. */
+export interface Gate {
+  admit(request: AdmissionRequest): Promise<Admission>;
+}

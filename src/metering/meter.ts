@@ -1,0 +1,94 @@
+import type { PriceInput } from "../config/prices";
+import type { Endpoint, TokenUsage } from "../providers/types";
+import { ZERO_USAGE } from "../providers/types";
+import type { Meter, RequestMeter } from "../services";
+import { estimateUsage } from "./estimate";
+import { type Cost, costOf, createPriceBook, type PriceBook, toMicrosCeil, toUsdNumber, worstCaseMicros } from "./prices";
+import { isEmptyUsage } from "./row";
+import type { UsageRecord } from "./types";
+import type { UsageWriter } from "./writer";
+
+export interface MeterOptions {
+  /** Operator price rows (config.prices) over the defaults, or a ready price book. */
+  prices: readonly PriceInput[] | PriceBook;
+  writer: UsageWriter;
+  now: () => number;
+  /** The limits module's prompt estimate, reused when the upstream reports no usage. */
+  estimatePromptTokens: (endpoint: Endpoint, body: Record<string, unknown>) => number;
+}
+
+/**
+ * The proxy's metering handle: prices, per-request records and the batched writer behind one
+ * surface. The cost returned to the caller and the cost in the row come from the same lookup,
+ * so they are always equal.
+ * @example const meter = createMeter({ prices: config.prices, writer, now, estimatePromptTokens })
+ */
+export function createMeter(opts: MeterOptions): Meter {
+  const book = "lookup" in opts.prices ? opts.prices : createPriceBook(opts.prices);
+
+  /** Null when the model has no price; exactly $0 when nothing was used (a rejected request). */
+  const costFor = (provider: string | null, model: string | null, usage: TokenUsage): Cost | null => {
+    if (isEmptyUsage(usage)) return { picoUsd: 0n };
+    const price = book.lookup(provider, model);
+    return price ? costOf(price, usage) : null;
+  };
+
+  return {
+    worstCaseMicros(provider, model, promptTokens, maxOutputTokens) {
+      const price = book.lookup(provider, model);
+      return price ? worstCaseMicros(price, promptTokens, maxOutputTokens) : null;
+    },
+    costUsd(provider, model, usage) {
+      const cost = costFor(provider, model, usage);
+      return cost ? toUsdNumber(cost.picoUsd) : null;
+    },
+    begin(info): RequestMeter {
+      let target: { provider: string | null; model: string | null; attempts: number } = {
+        provider: null,
+        model: null,
+        attempts: 0,
+      };
+      let written: Promise<void> | undefined;
+      return {
+        setTarget(provider, model, attempts) {
+          target = { provider, model, attempts };
+        },
+        estimate(request, generatedText) {
+          return estimateUsage(opts.estimatePromptTokens(request.endpoint, request.body), generatedText);
+        },
+        finish(outcome) {
+          const usage = outcome.usage ?? ZERO_USAGE;
+          const cost = costFor(target.provider, target.model, usage);
+          const record: UsageRecord = {
+            requestId: info.requestId,
+            tenant: info.caller.tenant,
+            keyId: info.caller.keyId,
+            endpoint: info.endpoint,
+            requestedModel: info.requestedModel,
+            provider: target.provider,
+            upstreamModel: target.model,
+            stream: info.stream,
+            status: outcome.status,
+            errorCode: outcome.errorCode,
+            usage,
+            usageSource: outcome.usageSource ?? "provider",
+            latencyMs: Math.max(0, opts.now() - info.startedAt),
+            ttfbMs: outcome.ttfbMs ?? null,
+            attempts: target.attempts,
+            tags: info.tags,
+            createdAt: new Date(info.startedAt),
+          };
+          return {
+            tokens: usage.promptTokens + usage.completionTokens,
+            costMicros: cost ? toMicrosCeil(cost.picoUsd) : 0,
+            // One row per request, however often the proxy calls it.
+            write: () => {
+              written ??= opts.writer.record(record, cost);
+              return written;
+            },
+          };
+        },
+      };
+    },
+  };
+}

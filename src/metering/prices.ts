@@ -1,0 +1,194 @@
+import { DEFAULT_PRICES, type PriceInput } from "../config/prices";
+import type { TokenUsage } from "../providers/types";
+
+/**
+ * Prices as integers: USD per 1M tokens times 1e6 = micro-USD per 1M tokens = picodollars per
+ * token. Every cost is then integer arithmetic on bigints, exact to the picodollar, with no
+ * floating point anywhere between the config figure and the usage row.
+ */
+export interface PicoRates {
+  input: bigint;
+  output: bigint;
+  cachedInput: bigint;
+  cacheWrite: bigint;
+}
+
+/** One model's price, resolved from a default or operator row. */
+export interface Price {
+  model: string;
+  provider: string | null;
+  base: PicoRates;
+  /** Ascending by threshold: a tier applies when the prompt has MORE than `abovePromptTokens`. */
+  tiers: { abovePromptTokens: number; rates: PicoRates }[];
+}
+
+/** The exact cost of one request. */
+export interface Cost {
+  picoUsd: bigint;
+}
+
+/** Finds the price of a (provider, model) pair; null means unpriced (never $0). */
+export interface PriceBook {
+  lookup(provider: string | null | undefined, model: string | null | undefined): Price | null;
+}
+
+const PICO_PER_MICRO = 1_000_000n;
+const PICO_PER_USD = 1_000_000_000_000n;
+
+/**
+ * Builds the price book: defaults from PRICES.md, then operator rows. An operator row replaces the
+ * default row with the same model and provider (aliases included), and adds any other.
+ * @example const book = createPriceBook(config.prices); book.lookup("openai", "gpt-4o-mini")
+ */
+export function createPriceBook(overrides: readonly PriceInput[] = [], defaults = DEFAULT_PRICES): PriceBook {
+  const rowKey = (row: PriceInput) => `${row.provider ?? "*"}|${row.model}`;
+  const replaced = new Set(overrides.map(rowKey));
+  const byName = new Map<string, Price>();
+  // Later rows win: kept defaults first, then operator rows (also over a default's alias).
+  for (const row of [...defaults.filter((row) => !replaced.has(rowKey(row))), ...overrides]) {
+    const price = toPrice(row);
+    for (const name of [row.model, ...(row.aliases ?? [])]) byName.set(`${row.provider ?? "*"}|${name}`, price);
+  }
+
+  const find = (provider: string | null | undefined, name: string): Price | undefined =>
+    (provider ? byName.get(`${provider}|${name}`) : undefined) ?? byName.get(`*|${name}`);
+
+  return {
+    lookup(provider, model) {
+      if (!model) return null;
+      const undated = withoutDateSuffix(model);
+      return find(provider, model) ?? (undated !== model ? find(provider, undated) : undefined) ?? null;
+    },
+  };
+}
+
+/** Providers answer with dated snapshots ("gpt-4o-2024-08-06", "claude-sonnet-4-5-20250929"). */
+function withoutDateSuffix(model: string): string {
+  return model.replace(/-(\d{4}-\d{2}-\d{2}|\d{8})$/, "");
+}
+
+/** Converts one config row to integer rates; absent cached/cache-write prices default to input. */
+export function toPrice(row: PriceInput): Price {
+  const base = rates(row.input, row.output, row.cached_input, row.cache_write);
+  const tiers = [...(row.tiers ?? [])]
+    .sort((a, b) => a.above_prompt_tokens - b.above_prompt_tokens)
+    .map((tier) => ({
+      abovePromptTokens: tier.above_prompt_tokens,
+      // A tier names no cache-write price: it follows the tier's input, like any absent figure.
+      rates: rates(tier.input, tier.output, tier.cached_input, undefined),
+    }));
+  return { model: row.model, provider: row.provider ?? null, base, tiers };
+}
+
+function rates(input: number, output: number, cachedInput?: number, cacheWrite?: number): PicoRates {
+  const inputPico = usdPerMillionToPico(input);
+  return {
+    input: inputPico,
+    output: usdPerMillionToPico(output),
+    cachedInput: cachedInput === undefined ? inputPico : usdPerMillionToPico(cachedInput),
+    cacheWrite: cacheWrite === undefined ? inputPico : usdPerMillionToPico(cacheWrite),
+  };
+}
+
+/**
+ * USD per 1M tokens → picodollars per token, exactly, from the number's shortest decimal form
+ * (0.025 → 25000n). Figures finer than a picodollar per token round half up.
+ * @example usdPerMillionToPico(0.28) // 280000n
+ */
+export function usdPerMillionToPico(usdPerMillion: number): bigint {
+  if (!Number.isFinite(usdPerMillion) || usdPerMillion < 0) throw new RangeError(`invalid price ${usdPerMillion}`);
+  return decimalToScaled(String(usdPerMillion), 6);
+}
+
+/** A non-negative decimal string (plain or exponent form) times 10^scale, rounded half up. */
+function decimalToScaled(text: string, scale: number): bigint {
+  const match = /^(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/i.exec(text);
+  if (!match) throw new RangeError(`invalid decimal ${text}`);
+  const [, whole = "0", fraction = "", exponent = "0"] = match;
+  const digits = whole + fraction;
+  const shift = scale + Number(exponent) - fraction.length;
+  if (shift >= 0) return BigInt(digits) * 10n ** BigInt(shift);
+  const divisor = 10n ** BigInt(-shift);
+  const value = BigInt(digits);
+  return (value + divisor / 2n) / divisor;
+}
+
+/** The rates that apply to a prompt of this size (the highest tier it exceeds, else the base). */
+export function ratesFor(price: Price, promptTokens: number): PicoRates {
+  let chosen = price.base;
+  for (const tier of price.tiers) if (promptTokens > tier.abovePromptTokens) chosen = tier.rates;
+  return chosen;
+}
+
+/**
+ * Exact cost of a request. Cached reads and cache writes are parts of promptTokens and are billed
+ * at their own rates only, so no cached token is counted twice; reasoning tokens are inside
+ * completionTokens and billed at the output rate.
+ * @example costOf(book.lookup("openai", "gpt-4.1")!, usage).picoUsd
+ */
+export function costOf(price: Price, usage: TokenUsage): Cost {
+  const r = ratesFor(price, usage.promptTokens);
+  const prompt = count(usage.promptTokens);
+  const cachedRead = count(usage.cachedReadTokens);
+  const cacheWrite = count(usage.cacheWriteTokens);
+  // A misreporting adapter must not make the cost negative.
+  const uncached = prompt - cachedRead - cacheWrite > 0n ? prompt - cachedRead - cacheWrite : 0n;
+  const picoUsd =
+    uncached * r.input +
+    cachedRead * r.cachedInput +
+    cacheWrite * r.cacheWrite +
+    count(usage.completionTokens) * r.output;
+  return { picoUsd };
+}
+
+function count(tokens: number): bigint {
+  return Number.isFinite(tokens) && tokens > 0 ? BigInt(Math.trunc(tokens)) : 0n;
+}
+
+/**
+ * The most a request can cost, in integer micro-dollars rounded up, for budget reservations:
+ * every prompt token at the dearest prompt rate (a cache write can cost more than input) plus the
+ * full output allowance.
+ * @example worstCaseMicros(price, 1200, 4096)
+ */
+export function worstCaseMicros(price: Price, promptTokens: number, maxOutputTokens: number): number {
+  const r = ratesFor(price, promptTokens);
+  const dearestPrompt = [r.input, r.cachedInput, r.cacheWrite].reduce((a, b) => (b > a ? b : a));
+  return toMicrosCeil(count(promptTokens) * dearestPrompt + count(maxOutputTokens) * r.output);
+}
+
+/**
+ * Exact decimal USD for the numeric column, trailing zeros trimmed.
+ * @example formatUsd(1_234_500_000n) // "0.0012345"
+ */
+export function formatUsd(picoUsd: bigint): string {
+  const negative = picoUsd < 0n;
+  const abs = negative ? -picoUsd : picoUsd;
+  const whole = abs / PICO_PER_USD;
+  const fraction = (abs % PICO_PER_USD).toString().padStart(12, "0").replace(/0+$/, "");
+  return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`;
+}
+
+/**
+ * USD as a JS number for JSON (`usage.cost`): the nearest double to the exact decimal.
+ * @example toUsdNumber(1_234_500_000n) // 0.0012345
+ */
+export function toUsdNumber(picoUsd: bigint): number {
+  return Number(formatUsd(picoUsd));
+}
+
+/**
+ * Integer micro-dollars rounded up, for budget counters (a fraction of a micro-dollar still counts).
+ * @example toMicrosCeil(1n) // 1
+ */
+export function toMicrosCeil(picoUsd: bigint): number {
+  if (picoUsd <= 0n) return 0;
+  return Number((picoUsd + PICO_PER_MICRO - 1n) / PICO_PER_MICRO);
+}
+
+/** Parses an exact decimal USD string (as stored) back to picodollars. */
+export function parseUsd(usd: string): bigint {
+  const negative = usd.startsWith("-");
+  const value = decimalToScaled(negative ? usd.slice(1) : usd, 12);
+  return negative ? -value : value;
+}

@@ -1,0 +1,27 @@
+/**
+ * Re-encodes an OpenAI embeddings body for `encoding_format: "base64"` (little-endian float32,
+ * as OpenAI sends it): needed for every upstream that answers with number arrays regardless,
+ * Gemini included. The official `openai` SDK asks for base64 by default and cannot read arrays
+ * then. Embeddings already strings are left alone.
+ * @example encodeEmbeddingsBase64({ object: "list", data: [{ embedding: [0.5] }] })
+ */
+export function encodeEmbeddingsBase64(body: Record<string, unknown>): Record<string, unknown> {
+  if (!Array.isArray(body.data)) return body;
+  const data = (body.data as { embedding?: unknown }[]).map((item) =>
+    Array.isArray(item.embedding) ? { ...item, embedding: float32Base64(item.embedding as number[]) } : item,
+  );
+  return { ...body, data };
+}
+
+function float32Base64(values: number[]): string {
+  const floats = new Float32Array(values.length);
+  const view = new DataView(floats.buffer);
+  values.forEach((value, i) => view.setFloat32(i * 4, value, true));
+  const bytes = new Uint8Array(floats.buffer);
+  let binary = "";
+  // Chunked: String.fromCharCode takes its bytes as arguments, and arguments are bounded.
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}

@@ -1,0 +1,55 @@
+import type { ProviderError } from "../types";
+
+/** Google RPC status names as OpenAI error types. */
+const TYPE_OF_STATUS: Record<string, string> = {
+  INVALID_ARGUMENT: "invalid_request_error",
+  FAILED_PRECONDITION: "invalid_request_error",
+  OUT_OF_RANGE: "invalid_request_error",
+  UNAUTHENTICATED: "authentication_error",
+  PERMISSION_DENIED: "permission_error",
+  NOT_FOUND: "not_found_error",
+  RESOURCE_EXHAUSTED: "rate_limit_error",
+  DEADLINE_EXCEEDED: "timeout_error",
+};
+
+interface GoogleError {
+  code?: unknown;
+  message?: unknown;
+  status?: unknown;
+  details?: { reason?: unknown }[];
+}
+
+/**
+ * `{"error":{"code","message","status"}}` (or the one-element array the streaming endpoint
+ * sometimes wraps it in) as an OpenAI-shaped error, or null if it is not one. A bad key is a 400
+ * INVALID_ARGUMENT at Google; its `API_KEY_INVALID` reason makes it an authentication error here.
+ */
+export function parseGeminiErrorBody(body: unknown): ProviderError | null {
+  const container = Array.isArray(body) ? body[0] : body;
+  const error = (container as { error?: GoogleError } | null)?.error;
+  if (!error || typeof error.message !== "string") return null;
+  const status = typeof error.status === "string" ? error.status : "";
+  if (error.details?.some((detail) => detail.reason === "API_KEY_INVALID")) {
+    return { message: error.message, type: "authentication_error", code: "invalid_api_key", param: null };
+  }
+  return {
+    message: error.message,
+    type: TYPE_OF_STATUS[status] ?? "api_error",
+    code: status ? status.toLowerCase() : null,
+    param: null,
+  };
+}
+
+/**
+ * A Gemini error response as an OpenAI-shaped error; anything else becomes a generic message.
+ * @example parseGeminiError(429, '{"error":{"code":429,"message":"Quota","status":"RESOURCE_EXHAUSTED"}}')
+ */
+export function parseGeminiError(status: number, bodyText: string): ProviderError {
+  try {
+    const parsed = parseGeminiErrorBody(JSON.parse(bodyText));
+    if (parsed) return parsed;
+  } catch {
+    // Not JSON: fall through.
+  }
+  return { message: `Upstream returned HTTP ${status}.`, type: "api_error", code: null, param: null };
+}

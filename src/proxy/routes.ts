@@ -1,0 +1,84 @@
+import { type Context as HonoContext, Hono } from "hono";
+import type { AppEnv } from "../app";
+import { modelAllowed } from "../auth";
+import { notFound } from "../errors";
+import type { Endpoint } from "../providers";
+import { readJsonBody } from "./body";
+import { proxy } from "./handler";
+import { ChatRequest, CompletionRequest, EmbeddingRequest } from "./schemas";
+
+/**
+ * The OpenAI-compatible API under /v1. Authentication ran before these handlers; each one parses
+ * and validates its body, then hands over to the shared proxy pipeline.
+ * @example app.route("/v1", openaiRoutes())
+ */
+export function openaiRoutes(): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
+
+  api.post("/chat/completions", async (c) => {
+    const services = c.get("services");
+    const body = await readJsonBody(c.req.raw, ChatRequest, services.config.max_body_bytes);
+    return proxyParsed(c, "chat", body, body.max_completion_tokens ?? body.max_tokens ?? null);
+  });
+
+  api.post("/completions", async (c) => {
+    const services = c.get("services");
+    const body = await readJsonBody(c.req.raw, CompletionRequest, services.config.max_body_bytes);
+    return proxyParsed(c, "completions", body, body.max_tokens ?? null);
+  });
+
+  api.post("/embeddings", async (c) => {
+    const services = c.get("services");
+    const body = await readJsonBody(c.req.raw, EmbeddingRequest, services.config.max_body_bytes);
+    return proxyParsed(c, "embeddings", { ...body, stream: false }, 0);
+  });
+
+  api.get("/models", (c) => {
+    const models = visibleModels(c);
+    return c.json({ object: "list", data: models.map((id) => modelObject(id)) });
+  });
+
+  api.get("/models/:id{.+}", (c) => {
+    const id = c.req.param("id");
+    if (!visibleModels(c).includes(id)) {
+      throw notFound(`The model '${id}' does not exist or you do not have access to it.`, "model_not_found");
+    }
+    return c.json(modelObject(id));
+  });
+
+  return api;
+}
+
+type Context = HonoContext<AppEnv>;
+
+function proxyParsed(
+  c: Context,
+  endpoint: Endpoint,
+  body: Record<string, unknown> & { model: string; stream?: boolean | null },
+  maxOutputTokens: number | null,
+): Promise<Response> {
+  const services = c.get("services");
+  const timing = c.get("timing");
+  const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
+  return proxy(
+    c,
+    {
+      endpoint,
+      body,
+      stream: body.stream === true,
+      includeUsage: streamOptions?.include_usage === true,
+      estimatedPromptTokens: services.estimatePromptTokens(endpoint, body),
+      maxOutputTokens,
+    },
+    timing,
+  );
+}
+
+function visibleModels(c: Context): string[] {
+  const caller = c.get("caller");
+  return Object.keys(c.get("services").config.routes).filter((id) => modelAllowed([...caller.models], id));
+}
+
+function modelObject(id: string) {
+  return { id, object: "model", created: 0, owned_by: "sluice" };
+}

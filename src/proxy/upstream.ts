@@ -1,0 +1,121 @@
+import type { OpenAIErrorBody } from "../errors";
+import type { Endpoint, ProviderAdapter, ResponseContext, Target, TokenUsage } from "../providers";
+import { type AttemptOutcome, classifyStatus, parseRetryAfter } from "../routing";
+import { openRelay, type RelayOptions, StreamStartError, type StreamEnd } from "../streaming/relay";
+
+/** A successful upstream answer, already in the caller's (OpenAI) shape. */
+export type UpstreamAnswer =
+  | { kind: "json"; body: Record<string, unknown>; usage: TokenUsage | null; ttfbMs: number }
+  | { kind: "stream"; body: ReadableStream<Uint8Array>; ttfbMs: number; ended: Promise<StreamEnd>; usage: () => TokenUsage | null; generatedText: () => string };
+
+/** A failed attempt, ready to become the caller's error if no other target succeeds. */
+export interface UpstreamFailure {
+  status: number;
+  error: OpenAIErrorBody;
+}
+
+export interface CallOptions {
+  adapter: ProviderAdapter;
+  endpoint: Endpoint;
+  body: Record<string, unknown>;
+  target: Target;
+  stream: boolean;
+  context: ResponseContext;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Shapes streamed payloads (usage chunk: cost added, or dropped). */
+  present: RelayOptions["present"];
+  now: () => number;
+  fetcher: typeof fetch;
+}
+
+type Outcome = AttemptOutcome<UpstreamAnswer | UpstreamFailure>;
+
+/**
+ * One attempt at one target: builds the provider request, applies the first-byte timeout, and
+ * classifies the result for routing (retry, move on, or hand back to the caller).
+ */
+export async function callUpstream(options: CallOptions): Promise<Outcome> {
+  const { adapter, target, now } = options;
+  const started = now();
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.firstByteTimeoutMs);
+  try {
+    const request = adapter.buildRequest(options.endpoint, options.body, target, options.stream);
+    let response: Response;
+    try {
+      response = await options.fetcher(request.url, { ...request.init, signal: controller.signal });
+    } catch {
+      return failure(controller.signal.aborted ? 504 : 502, timeoutOrNetwork(controller.signal.aborted), null);
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => "");
+      const parsed = adapter.parseError(response.status, text);
+      const kind = classifyStatus(response.status);
+      const error: OpenAIErrorBody = { error: { ...parsed } };
+      return {
+        ok: false,
+        kind,
+        retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), now()),
+        // Provider credential problems are ours, not the caller's: never echo them as 401/403.
+        failure: { status: kind === "provider_auth" ? 502 : response.status, error },
+      };
+    }
+    if (!options.stream) {
+      let json: unknown;
+      try {
+        json = await response.json();
+      } catch {
+        return failure(502, upstreamError("The upstream returned an unreadable answer.", "upstream_bad_response"), null);
+      }
+      const { body, usage } = adapter.parseResponse(options.endpoint, json, options.context);
+      return { ok: true, value: { kind: "json", body, usage, ttfbMs: now() - started } };
+    }
+    if (!response.body) return failure(502, upstreamError("The upstream sent no stream.", "upstream_empty_stream"), null);
+    const translator = adapter.streamTranslator(options.endpoint, options.context);
+    let resolveEnd: (end: StreamEnd) => void = () => {};
+    const ended = new Promise<StreamEnd>((resolve) => {
+      resolveEnd = resolve;
+    });
+    const body = await openRelay(response.body, {
+      translator,
+      present: options.present,
+      idleTimeoutMs: options.idleTimeoutMs,
+      abortUpstream: () => controller.abort(),
+      onEnd: resolveEnd,
+    });
+    return {
+      ok: true,
+      value: {
+        kind: "stream",
+        body,
+        ttfbMs: now() - started,
+        ended,
+        usage: () => translator.usage(),
+        generatedText: () => translator.generatedText(),
+      },
+    };
+  } catch (err) {
+    if (err instanceof StreamStartError) {
+      controller.abort();
+      return failure(502, upstreamError(`The upstream stream failed before its first chunk (${err.code}).`, err.code), null);
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function failure(status: number, error: OpenAIErrorBody, retryAfterMs: number | null): Outcome {
+  return { ok: false, kind: "retryable", retryAfterMs, failure: { status, error } };
+}
+
+function upstreamError(message: string, code: string): OpenAIErrorBody {
+  return { error: { message, type: "upstream_error", param: null, code } };
+}
+
+function timeoutOrNetwork(timedOut: boolean): OpenAIErrorBody {
+  return timedOut
+    ? upstreamError("The upstream did not answer in time.", "upstream_timeout")
+    : upstreamError("The upstream could not be reached.", "upstream_unreachable");
+}

@@ -1,0 +1,129 @@
+import { Redis } from "@upstash/redis/cloudflare";
+import { createKeyVerifier, type KeyVerifier, parseJwks } from "./auth";
+import { type Config, type GatewayEnv, loadConfig } from "./config";
+import { createDatabase, type Database } from "./db";
+import type { Gate } from "./limits/types";
+import type { Endpoint, TokenUsage } from "./providers";
+import { type BreakerTransition, breakerRedisKey, CircuitBreakers } from "./routing";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Per-request metering handle: collects what happened, then settles and writes one usage row. */
+export interface RequestMeter {
+  setTarget(provider: string, model: string, attempts: number): void;
+  /** Usage counted by the gateway when the upstream reported none. */
+  estimate(request: { endpoint: Endpoint; body: Record<string, unknown> }, generatedText: string): TokenUsage;
+  finish(outcome: {
+    status: number;
+    errorCode: string | null;
+    usage?: TokenUsage;
+    usageSource?: "provider" | "estimated";
+    ttfbMs?: number | null;
+  }): { tokens: number; costMicros: number; write: () => Promise<void> };
+}
+
+export interface Meter {
+  /** Worst-case cost of a call in integer micro-dollars (budget reservation); null when unpriced. */
+  worstCaseMicros(provider: string, model: string, promptTokens: number, maxOutputTokens: number): number | null;
+  /** Exact cost in USD for the caller (`usage.cost`); null when the model has no price. */
+  costUsd(provider: string, model: string, usage: TokenUsage): number | null;
+  begin(info: {
+    requestId: string;
+    caller: { tenant: string; keyId: string };
+    endpoint: string;
+    requestedModel: string | null;
+    stream: boolean;
+    tags: Record<string, string> | null;
+    startedAt: number;
+  }): RequestMeter;
+}
+
+/** Everything a request needs, built once per isolate from env; tests override parts of it. */
+export interface Services {
+  env: GatewayEnv;
+  config: Config;
+  /** Milliseconds since the epoch; injectable so tests control time. */
+  now: () => number;
+  random: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** Outbound fetch for upstream calls; injectable so tests can count or fail requests. */
+  fetcher: typeof fetch;
+  /** Structured log line; callers pass ids and counts, never secrets or tokens. */
+  log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+  verifier: KeyVerifier;
+  redis: Redis;
+  db: Database;
+  gate: Gate;
+  meter: Meter;
+  breakers: CircuitBreakers;
+  /** Shares a breaker transition with every instance through Redis (run in waitUntil). */
+  publishBreaker(target: string, transition: NonNullable<BreakerTransition>): Promise<void>;
+  /** Prompt tokens of an OpenAI-shaped body, estimated before the call. */
+  estimatePromptTokens(endpoint: Endpoint, body: Record<string, unknown>): number;
+}
+
+export type ServiceOverrides = Partial<Pick<Services, "now" | "random" | "sleep" | "fetcher" | "log">>;
+
+/**
+ * Builds the services for an env; fails with the path of the bad field when config is invalid.
+ * @example const services = createServices(env, { now: () => fixedTime })
+ */
+export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}): Services {
+  const config = loadConfig(env);
+  const now = overrides.now ?? Date.now;
+  const log = overrides.log ?? consoleLog;
+  const redis = new Redis({
+    url: requireBinding(env, "UPSTASH_REDIS_REST_URL"),
+    token: requireBinding(env, "UPSTASH_REDIS_REST_TOKEN"),
+  });
+  const breakers = new CircuitBreakers(config.breaker, now);
+  return {
+    env,
+    config,
+    now,
+    random: overrides.random ?? Math.random,
+    sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    fetcher: overrides.fetcher ?? ((input, init) => fetch(input, init)),
+    log,
+    verifier: createKeyVerifier({
+      jwks: parseJwks(typeof env.SLUICE_JWKS === "string" ? env.SLUICE_JWKS : '{"keys":[]}'),
+      issuer: config.issuer,
+      audience: config.audience,
+      now,
+      externalIssuers: config.trusted_issuers.map((i) => ({
+        issuer: i.issuer,
+        jwksUrl: i.jwks_url,
+        audience: i.audience,
+        tenantClaim: i.tenant_claim,
+        planClaim: i.plan_claim,
+        defaultPlan: i.default_plan,
+        models: i.models,
+      })),
+    }),
+    redis,
+    db: createDatabase(requireBinding(env, "DATABASE_URL"), env.NEON_FETCH_ENDPOINT),
+    gate: undefined as unknown as Gate,
+    meter: undefined as unknown as Meter,
+    breakers,
+    async publishBreaker(target, transition) {
+      const key = breakerRedisKey(target);
+      try {
+        if ("opened" in transition) await redis.set(key, String(transition.until), { pxat: transition.until });
+        else await redis.del(key);
+      } catch {
+        log("warn", "could not share breaker state", { target });
+      }
+    },
+    estimatePromptTokens: () => 0,
+  };
+}
+
+function requireBinding(env: GatewayEnv, name: string): string {
+  const value = env[name];
+  if (typeof value !== "string" || value === "") throw new Error(`missing binding ${name}`);
+  return value;
+}
+
+function consoleLog(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+  console[level === "debug" ? "log" : level](JSON.stringify({ level, message, ...fields }));
+}
