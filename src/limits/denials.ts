@@ -64,7 +64,11 @@ export function tokenRateExceeded(
 }
 
 /** 429 when the key already has as many requests in flight as it may. */
-export function concurrencyExceeded(scope: Scope, limit: number, headers: Record<string, string>): GatewayError {
+export function concurrencyExceeded(
+  scope: Scope,
+  limit: number,
+  headers: Record<string, string>,
+): GatewayError {
   return new GatewayError(
     429,
     "rate_limit_error",

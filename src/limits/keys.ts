@@ -34,10 +34,12 @@ export const revokedKeyName = (keyId: string): string => `${PREFIX}:revoked:${ke
 export const isRevokedKeyName = (name: string): boolean => name.startsWith(`${PREFIX}:revoked:`);
 
 /** Token counter of one scope for the window numbered `window`. */
-export const tokenBucketKey = (scope: Scope, window: number): string => `${PREFIX}:tpm:${scopePart(scope)}:${window}`;
+export const tokenBucketKey = (scope: Scope, window: number): string =>
+  `${PREFIX}:tpm:${scopePart(scope)}:${window}`;
 
 /** Micro-dollar counter of one scope for a budget period (`d:2026-01-31` or `m:2026-01`). */
-export const budgetKey = (scope: Scope, period: string): string => `${PREFIX}:budget:${scopePart(scope)}:${period}`;
+export const budgetKey = (scope: Scope, period: string): string =>
+  `${PREFIX}:budget:${scopePart(scope)}:${period}`;
 
 /** In-flight requests of one key, a ZSET scored by lease expiry. */
 export const inflightKey = (scope: Scope): string => `${PREFIX}:inflight:${scopePart(scope)}`;

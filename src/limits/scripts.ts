@@ -16,7 +16,7 @@
  * 9 token scope count, 10 budget count, 11 breaker count,
  * then per token scope its limit, then per budget its limit and expire-at (ms).
  *
- * Returns {status, inflight, oldestLeaseExpiry, tokenUsed[], tokenOk[], budgetSpent[], budgetOk[], breakers[]}
+ * Returns {status, inflight, tokenUsed[], tokenOk[], budgetSpent[], budgetOk[], breakers[]}
  * where status is 0 reserved, 1 revoked, 2 refused (nothing reserved).
  */
 export const ADMIT_SCRIPT = `
@@ -38,20 +38,16 @@ end
 
 local revokedFrom = redis.call("GET", KEYS[1])
 if revokedFrom and (tonumber(revokedFrom) or 0) <= now then
-  return {1, 0, 0, {}, {}, {}, {}, breakers}
+  return {1, 0, {}, {}, {}, {}, breakers}
 end
 
 local status = 0
-local inflight, oldest = 0, 0
+local inflight = 0
 if concurrency > 0 then
   -- Leases that ran out belong to requests that crashed or never settled: their slots are free.
   redis.call("ZREMRANGEBYSCORE", KEYS[3], "-inf", now)
   inflight = redis.call("ZCARD", KEYS[3])
-  if inflight >= concurrency then
-    status = 2
-    local first = redis.call("ZRANGE", KEYS[3], 0, 0, "WITHSCORES")
-    oldest = tonumber(first[2]) or 0
-  end
+  if inflight >= concurrency then status = 2 end
 end
 
 -- Sliding window as in @upstash/ratelimit: the previous window counts by the share still inside.
@@ -98,7 +94,7 @@ if status == 0 then
   redis.call("PEXPIRE", KEYS[2], ARGV[8])
 end
 
-return {status, inflight, oldest, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers}
+return {status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers}
 `;
 
 /**

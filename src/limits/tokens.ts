@@ -65,26 +65,30 @@ class Counter {
 
   /** Message content: a string, or parts (OpenAI, Responses and Anthropic shapes). */
   content(content: unknown): void {
-    if (typeof content === "string") return this.text(content);
-    if (!Array.isArray(content)) return this.value(content);
-    for (const part of content) this.part(part);
+    if (Array.isArray(content)) for (const part of content) this.part(part);
+    else this.value(content);
   }
 
   private part(part: unknown): void {
-    if (typeof part === "string") return this.text(part);
-    if (!isRecord(part)) return;
+    if (!isRecord(part)) {
+      this.value(part);
+      return;
+    }
     const type = typeof part.type === "string" ? part.type : "";
-    if (type.includes("image")) return this.add(IMAGE_TOKENS);
-    if (type.includes("audio") || type.includes("file") || type === "document") return this.add(MEDIA_TOKENS);
-    if (typeof part.text === "string") return this.text(part.text);
-    if (type === "tool_result") return this.content(part.content);
-    if (type === "tool_use") return this.value(part.input);
-    this.value(part);
+    if (type.includes("image")) this.add(IMAGE_TOKENS);
+    else if (type.includes("audio") || type.includes("file") || type === "document") this.add(MEDIA_TOKENS);
+    else if (typeof part.text === "string") this.text(part.text);
+    else if (type === "tool_result") this.content(part.content);
+    else if (type === "tool_use") this.value(part.input);
+    else this.value(part);
   }
 
   message(message: unknown): void {
     this.add(TOKENS_PER_MESSAGE);
-    if (!isRecord(message)) return this.value(message);
+    if (!isRecord(message)) {
+      this.value(message);
+      return;
+    }
     this.content(message.content);
     if (typeof message.name === "string") this.text(message.name);
     if (message.tool_calls !== undefined) this.value(message.tool_calls);
@@ -132,7 +136,8 @@ export function estimatePromptTokens(body: unknown): number {
 export function estimateRequestTokens(body: unknown, defaultMaxOutput: number): number {
   const prompt = estimatePromptTokens(body);
   if (!isRecord(body)) return prompt + defaultMaxOutput;
-  const max = firstPositive(body.max_completion_tokens, body.max_tokens, body.max_output_tokens) ?? defaultMaxOutput;
+  const max =
+    firstPositive(body.max_completion_tokens, body.max_tokens, body.max_output_tokens) ?? defaultMaxOutput;
   const choices = firstPositive(body.n) ?? 1;
   return prompt + max * choices;
 }
@@ -144,6 +149,7 @@ const isTokenIds = (value: unknown): value is number[] =>
   Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "number");
 
 function firstPositive(...values: unknown[]): number | undefined {
-  for (const value of values) if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  for (const value of values)
+    if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
   return undefined;
 }

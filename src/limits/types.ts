@@ -27,6 +27,8 @@ export interface AdmissionRequest {
   worstCaseMicros: number | null;
   /** Redis keys of shared circuit-breaker state to read in the same round trip. */
   breakerKeys: string[];
+  /** The request's `ctx.waitUntil`: a refused admission gives back what other checks took, in the background. */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 export interface Admission {
@@ -36,7 +38,11 @@ export interface Admission {
   headers: Record<string, string>;
   /** Values read for `breakerKeys` (null when absent), in the same order. */
   breakerState: (string | null)[];
-  /** Settles reservations to the real usage and frees the concurrency slot; call once, in waitUntil. */
+  /**
+   * Settles reservations to the real usage and frees the concurrency slot; call once, in waitUntil.
+   * Idempotent (later calls return the first call's promise); never rejects. On a refused
+   * admission it returns the give-back of what the other checks took.
+   */
   settle(actual: { tokens: number; costMicros: number }): Promise<void>;
 }
 

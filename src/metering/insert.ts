@@ -24,6 +24,27 @@ export function uniqueByRequestId(rows: readonly UsageRow[]): UsageRow[] {
  * 22, 23 and 42. Anything else (connection, timeout, 5xx) is worth retrying.
  */
 export function isPermanentDbError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^(22|23|42)/.test(code);
+  const code = sqlState(error);
+  return code !== null && /^(22|23|42)/.test(code);
+}
+
+/** The SQLSTATE of a driver error; drizzle wraps it as the `cause` of its "Failed query" error. */
+export function sqlState(error: unknown): string | null {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return null;
+}
+
+/**
+ * A short description for logs: the driver's own message and SQLSTATE, never drizzle's wrapper,
+ * whose message repeats the whole statement with every row's values.
+ */
+export function describeDbError(error: unknown): string {
+  let root = error;
+  while (root instanceof Error && root.cause instanceof Error) root = root.cause;
+  const code = sqlState(error);
+  const text = root instanceof Error ? `${root.name}: ${root.message}` : String(root);
+  return (code ? `${text} (${code})` : text).slice(0, 300);
 }

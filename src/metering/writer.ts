@@ -1,5 +1,5 @@
 import type { Database } from "../db/client";
-import { insertUsageRows, isPermanentDbError } from "./insert";
+import { describeDbError, insertUsageRows, isPermanentDbError } from "./insert";
 import type { Cost } from "./prices";
 import { type UsageRow, toUsageRow } from "./row";
 import { type SpoolRedis, spoolRows } from "./spool";
@@ -71,7 +71,7 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
     if (open === batch) open = undefined;
     if (batch.timer !== undefined) clearTimeout(batch.timer);
     store(batch.rows)
-      .catch((error) => opts.log("error", "usage batch failed", { error: describe(error) }))
+      .catch((error) => opts.log("error", "usage batch failed", { error: describeDbError(error) }))
       .finally(() => {
         for (const release of batch.waiters) release();
       });
@@ -89,7 +89,7 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
         if (isPermanentDbError(error)) break;
       }
     }
-    opts.log("warn", "usage insert failed, spooling", { rows: rows.length, error: describe(lastError) });
+    opts.log("warn", "usage insert failed, spooling", { rows: rows.length, error: describeDbError(lastError) });
     await spool(rows);
   }
 
@@ -102,7 +102,7 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
         lost = overflow ? rows.slice(rows.length - overflow) : [];
       }
     } catch (error) {
-      opts.log("error", "usage spool failed", { rows: rows.length, error: describe(error) });
+      opts.log("error", "usage spool failed", { rows: rows.length, error: describeDbError(error) });
     }
     // Last resort: the rows carry no secrets, so the log keeps them for a manual replay.
     if (lost.length) opts.log("error", "usage rows lost", { rows: lost.map((row) => JSON.stringify(row)) });
@@ -153,7 +153,3 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Error name and message only: a driver error could echo the connection string's host, never more. */
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}

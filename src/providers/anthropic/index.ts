@@ -57,5 +57,9 @@ export function anthropicHeaders(target: Target): Record<string, string> {
 function assertChat(endpoint: Endpoint): void {
   if (endpoint === "chat") return;
   const what = endpoint === "embeddings" ? "an embeddings endpoint" : "a legacy completions endpoint";
-  throw new UnsupportedFeatureError(`Anthropic has no ${what}: route this model elsewhere.`, null, "unsupported_endpoint");
+  throw new UnsupportedFeatureError(
+    `Anthropic has no ${what}: route this model elsewhere.`,
+    null,
+    "unsupported_endpoint",
+  );
 }

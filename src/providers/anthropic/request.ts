@@ -85,7 +85,9 @@ export function buildMessagesBody(
   if (system.length > 0) out.system = systemField(system);
 
   if (jsonViaTool && json.kind === "schema") {
-    out.tools = [{ name: JSON_TOOL_NAME, description: json.description ?? json.name, input_schema: json.schema }];
+    out.tools = [
+      { name: JSON_TOOL_NAME, description: json.description ?? json.name, input_schema: json.schema },
+    ];
     out.tool_choice = { type: "tool", name: JSON_TOOL_NAME };
   } else if (tools.length > 0) {
     out.tools = tools.map((fn) => ({
@@ -135,7 +137,8 @@ function toAnthropicTurn(message: ChatMessage, i: number): AnthropicMessage {
       return { role: "assistant", content };
     }
     case "tool": {
-      if (!message.tool_call_id) throw invalidField("A tool message needs `tool_call_id`.", `${path}.tool_call_id`);
+      if (!message.tool_call_id)
+        throw invalidField("A tool message needs `tool_call_id`.", `${path}.tool_call_id`);
       const result: Block = { type: "tool_result", tool_use_id: toolUseId(message.tool_call_id) };
       if (typeof message.content === "string") {
         if (message.content !== "") result.content = message.content;

@@ -1,11 +1,21 @@
 import { deltaChunk, type FinishReason, parseEventData, usageChunk } from "../common/chat-response";
-import { MalformedUpstreamError, type ProviderError, type ResponseContext, type StreamTranslator, type TokenUsage } from "../types";
+import {
+  MalformedUpstreamError,
+  type ProviderError,
+  type ResponseContext,
+  type StreamTranslator,
+  type TokenUsage,
+} from "../types";
 import { parseAnthropicErrorBody } from "./error";
 import { JSON_TOOL_NAME } from "./request";
 import { anthropicUsage, finishReasonOf } from "./response";
 
 /** What one Anthropic content block turns into on the OpenAI side. */
-type BlockRole = { kind: "text" } | { kind: "thinking" } | { kind: "json" } | { kind: "tool"; toolIndex: number };
+type BlockRole =
+  | { kind: "text" }
+  | { kind: "thinking" }
+  | { kind: "json" }
+  | { kind: "tool"; toolIndex: number };
 
 /** A stream translator that can also say why the upstream failed mid-stream. */
 export interface AnthropicStreamTranslator extends StreamTranslator {
@@ -33,7 +43,8 @@ export function createAnthropicStreamTranslator(ctx: ResponseContext): Anthropic
   let generated = "";
 
   const usage = (): TokenUsage | null => anthropicUsage(rawUsage);
-  const delta = (d: Record<string, unknown>, finish: FinishReason | null = null) => deltaChunk(ctx, 0, d, finish);
+  const delta = (d: Record<string, unknown>, finish: FinishReason | null = null) =>
+    deltaChunk(ctx, 0, d, finish);
   /** A delta carrying generated text, which also counts toward the usage estimate. */
   const textDelta = (text: string, d: Record<string, unknown>) => {
     generated += text;
@@ -56,7 +67,9 @@ export function createAnthropicStreamTranslator(ctx: ResponseContext): Anthropic
   function onBlockStart(index: number, block: Record<string, unknown>): string[] {
     if (block.type === "text") {
       blocks.set(index, { kind: "text" });
-      return typeof block.text === "string" && block.text !== "" ? textDelta(block.text, { content: block.text }) : [];
+      return typeof block.text === "string" && block.text !== ""
+        ? textDelta(block.text, { content: block.text })
+        : [];
     }
     if (block.type === "thinking") {
       blocks.set(index, { kind: "thinking" });
@@ -70,7 +83,12 @@ export function createAnthropicStreamTranslator(ctx: ResponseContext): Anthropic
     if (block.type === "tool_use") {
       const toolIndex = nextToolIndex++;
       blocks.set(index, { kind: "tool", toolIndex });
-      const call = { index: toolIndex, id: block.id, type: "function", function: { name: block.name, arguments: "" } };
+      const call = {
+        index: toolIndex,
+        id: block.id,
+        type: "function",
+        function: { name: block.name, arguments: "" },
+      };
       return [delta({ tool_calls: [call] })];
     }
     return []; // redacted thinking, server tools: nothing an OpenAI client can use
@@ -82,7 +100,12 @@ export function createAnthropicStreamTranslator(ctx: ResponseContext): Anthropic
     if (d.type === "text_delta" && role.kind === "text" && typeof d.text === "string" && d.text) {
       return textDelta(d.text, { content: d.text });
     }
-    if (d.type === "thinking_delta" && role.kind === "thinking" && typeof d.thinking === "string" && d.thinking) {
+    if (
+      d.type === "thinking_delta" &&
+      role.kind === "thinking" &&
+      typeof d.thinking === "string" &&
+      d.thinking
+    ) {
       return textDelta(d.thinking, { reasoning_content: d.thinking });
     }
     if (d.type === "input_json_delta" && typeof d.partial_json === "string" && d.partial_json) {
@@ -107,7 +130,10 @@ export function createAnthropicStreamTranslator(ctx: ResponseContext): Anthropic
           return [delta({ role: "assistant", content: "" })];
         }
         case "content_block_start":
-          return onBlockStart(Number(payload.index), (payload.content_block ?? {}) as Record<string, unknown>);
+          return onBlockStart(
+            Number(payload.index),
+            (payload.content_block ?? {}) as Record<string, unknown>,
+          );
         case "content_block_delta":
           return onBlockDelta(Number(payload.index), (payload.delta ?? {}) as Record<string, unknown>);
         case "message_delta": {

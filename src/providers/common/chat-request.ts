@@ -82,7 +82,8 @@ export function readToolChoice(body: Record<string, unknown>): ToolChoice | null
   if (choice == null) return null;
   if (choice === "auto" || choice === "none" || choice === "required") return { mode: choice };
   const named = choice as { type?: string; function?: { name?: string } };
-  if (named.type === "function" && named.function?.name) return { mode: "function", name: named.function.name };
+  if (named.type === "function" && named.function?.name)
+    return { mode: "function", name: named.function.name };
   throw invalidField("`tool_choice` must be auto, none, required or a named function.", "tool_choice");
 }
 
@@ -147,7 +148,10 @@ export function readJsonRequest(body: Record<string, unknown>): JsonRequest | nu
       schema: schema as Record<string, unknown>,
     };
   }
-  throw new UnsupportedFeatureError(`response_format type "${format.type}" is not supported.`, "response_format");
+  throw new UnsupportedFeatureError(
+    `response_format type "${format.type}" is not supported.`,
+    "response_format",
+  );
 }
 
 /**

@@ -14,10 +14,9 @@ export function encodeEmbeddingsBase64(body: Record<string, unknown>): Record<st
 }
 
 function float32Base64(values: number[]): string {
-  const floats = new Float32Array(values.length);
-  const view = new DataView(floats.buffer);
-  values.forEach((value, i) => view.setFloat32(i * 4, value, true));
-  const bytes = new Uint8Array(floats.buffer);
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (const [i, value] of values.entries()) view.setFloat32(i * 4, value, true);
   let binary = "";
   // Chunked: String.fromCharCode takes its bytes as arguments, and arguments are bounded.
   for (let i = 0; i < bytes.length; i += 0x8000) {

@@ -38,7 +38,10 @@ export function parseEmbeddings(
   json: unknown,
   ctx: ResponseContext,
 ): { body: Record<string, unknown>; usage: null } {
-  const response = (json ?? {}) as { embedding?: { values?: number[] }; embeddings?: { values?: number[] }[] };
+  const response = (json ?? {}) as {
+    embedding?: { values?: number[] };
+    embeddings?: { values?: number[] }[];
+  };
   const vectors = response.embeddings ?? (response.embedding ? [response.embedding] : []);
   const data = vectors.map((vector, index) => ({
     object: "embedding",

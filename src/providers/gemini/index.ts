@@ -6,9 +6,9 @@ import { buildGenerateContentBody } from "./request";
 import { parseGenerateContent } from "./response";
 import { createGeminiStreamTranslator } from "./stream";
 
+export { hasRemoteImages, type ImageFetcher, inlineRemoteImages } from "./remote-images";
 export { geminiUsage } from "./response";
 export type { GeminiStreamTranslator } from "./stream";
-export { hasRemoteImages, type ImageFetcher, inlineRemoteImages } from "./remote-images";
 
 /**
  * The Gemini API wire format (`kind: gemini`, base URL like

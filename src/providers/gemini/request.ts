@@ -97,7 +97,10 @@ function toGeminiTurn(message: ChatMessage, i: number, callNames: Map<string, st
         if (text) parts.push({ text });
       }
       (message.tool_calls ?? []).forEach((call, j) => {
-        const args = parseToolArguments(call.function.arguments, `${path}.tool_calls[${j}].function.arguments`);
+        const args = parseToolArguments(
+          call.function.arguments,
+          `${path}.tool_calls[${j}].function.arguments`,
+        );
         const part: Part = { functionCall: { name: call.function.name, args } };
         const signature = call.extra_content?.google?.thought_signature;
         // Gemini signs only the first call of a parallel batch; the rest carry none.
@@ -129,7 +132,8 @@ function toGeminiTurn(message: ChatMessage, i: number, callNames: Map<string, st
 function functionResponse(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
   } catch {
     // Plain text output.
   }
@@ -155,7 +159,8 @@ function userParts(parts: ContentPart[], path: string): Part[] {
           `${param}.image_url`,
           "image_url_not_supported",
         );
-      } else throw invalidField("An image URL must be a base64 data URL or an http(s) URL.", `${param}.image_url`);
+      } else
+        throw invalidField("An image URL must be a base64 data URL or an http(s) URL.", `${param}.image_url`);
     } else if (part.type === "input_audio" && part.input_audio) {
       const mimeType = AUDIO_TYPES[part.input_audio.format] ?? `audio/${part.input_audio.format}`;
       out.push({ inlineData: { mimeType, data: part.input_audio.data } });
@@ -209,6 +214,8 @@ function buildGenerationConfig(body: Record<string, unknown>): Record<string, un
 
   const budget = readThinkingBudget(body);
   // Thoughts are asked for only with a budget, so answers carry `reasoning_content` on request.
-  if (budget !== null) config.thinkingConfig = budget === 0 ? { thinkingBudget: 0 } : { thinkingBudget: budget, includeThoughts: true };
+  if (budget !== null)
+    config.thinkingConfig =
+      budget === 0 ? { thinkingBudget: 0 } : { thinkingBudget: budget, includeThoughts: true };
   return config;
 }

@@ -1,4 +1,10 @@
-import { type ChoiceDraft, completionBody, count, type FinishReason, type OpenAIToolCall } from "../common/chat-response";
+import {
+  type ChoiceDraft,
+  completionBody,
+  count,
+  type FinishReason,
+  type OpenAIToolCall,
+} from "../common/chat-response";
 import type { ResponseContext, TokenUsage } from "../types";
 
 /** Gemini's reasons for stopping that mean a filter removed or blocked the answer. */
@@ -45,7 +51,12 @@ export function finishReasonOf(reason: unknown, hasToolCalls: boolean): FinishRe
  * completion id and the call's position: the same answer gets the same ids streamed or not, and
  * ids stay unique across the turns of a conversation.
  */
-export function toolCallId(ctx: ResponseContext, choiceIndex: number, toolIndex: number, given: unknown): string {
+export function toolCallId(
+  ctx: ResponseContext,
+  choiceIndex: number,
+  toolIndex: number,
+  given: unknown,
+): string {
   if (typeof given === "string" && given !== "") return given;
   const base = ctx.id.replace(/^chatcmpl-/, "").replace(/[^a-zA-Z0-9_-]/g, "_");
   return `call_${base}_${choiceIndex > 0 ? `${choiceIndex}_` : ""}${toolIndex}`;
@@ -110,7 +121,13 @@ export function parseGenerateContent(
   });
   if (choices.length === 0) {
     const blocked = response.promptFeedback?.blockReason !== undefined;
-    choices.push({ index: 0, text: "", reasoning: "", toolCalls: [], finishReason: blocked ? "content_filter" : "stop" });
+    choices.push({
+      index: 0,
+      text: "",
+      reasoning: "",
+      toolCalls: [],
+      finishReason: blocked ? "content_filter" : "stop",
+    });
   }
   const usage = geminiUsage(response.usageMetadata);
   return { body: completionBody(ctx, choices, usage), usage };

@@ -1,5 +1,11 @@
 import { deltaChunk, parseEventData, usageChunk } from "../common/chat-response";
-import { MalformedUpstreamError, type ProviderError, type ResponseContext, type StreamTranslator, type TokenUsage } from "../types";
+import {
+  MalformedUpstreamError,
+  type ProviderError,
+  type ResponseContext,
+  type StreamTranslator,
+  type TokenUsage,
+} from "../types";
 import { parseGeminiErrorBody } from "./error";
 import { finishReasonOf, type GeminiResponse, geminiUsage, toolCallOf } from "./response";
 

@@ -1,0 +1,39 @@
+type Json = Record<string, unknown>;
+
+/** Anthropic's error type for each status it uses; other 4xx are invalid requests, 5xx api errors. */
+const TYPE_OF_STATUS: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  402: "billing_error",
+  403: "permission_error",
+  404: "not_found_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  500: "api_error",
+  504: "timeout_error",
+  529: "overloaded_error",
+};
+
+/**
+ * An OpenAI-shaped error (`{"error":{"message",...}}`, as an object or JSON text) as the body
+ * Anthropic would send with the same status: `{"type":"error","error":{"type","message"}}`.
+ * The Anthropic SDKs pick their exception class from the status, the type names the cause.
+ * @example openAIErrorToAnthropic(429, { error: { message: "Slow down", type: "rate_limit_error" } })
+ */
+export function openAIErrorToAnthropic(
+  status: number,
+  openaiErrorBody: unknown,
+): { type: "error"; error: { type: string; message: string } } {
+  let body = openaiErrorBody;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      body = null;
+    }
+  }
+  const error = ((body as Json | null)?.error ?? {}) as Json;
+  const message = typeof error.message === "string" ? error.message : `Request failed with status ${status}.`;
+  const type = TYPE_OF_STATUS[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
+  return { type: "error", error: { type, message } };
+}

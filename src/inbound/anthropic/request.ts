@@ -1,0 +1,191 @@
+import { GatewayError } from "../../errors";
+import { UnsupportedFeatureError } from "../../providers/common/errors";
+
+type Json = Record<string, unknown>;
+
+interface AnthropicBlock {
+  type: string;
+  text?: string;
+  source?: { type?: string; media_type?: string; data?: string; url?: string };
+  id?: string;
+  name?: string;
+  input?: unknown;
+  tool_use_id?: string;
+  content?: string | AnthropicBlock[];
+}
+
+interface AnthropicMessage {
+  role?: unknown;
+  content?: string | AnthropicBlock[];
+}
+
+/** Thinking budgets at or under which a request maps to each OpenAI effort (the adapter's figures). */
+const EFFORT_CEILINGS: [number, "low" | "medium"][] = [
+  [1024, "low"],
+  [8192, "medium"],
+];
+
+function invalid(message: string, param: string | null = null): GatewayError {
+  return new GatewayError(400, "invalid_request_error", message, "invalid_request", param);
+}
+
+/**
+ * An Anthropic Messages request (the gateway's `POST /v1/messages`) as an OpenAI chat body, so
+ * it can be routed to any provider. `system` becomes a system message; `tool_result` blocks
+ * become `tool` messages placed before the rest of their user turn (OpenAI wants them right
+ * after the assistant's tool calls); `thinking` becomes `reasoning_effort`; `metadata.user_id`
+ * becomes `user`. Streams always ask for usage, which the Anthropic events need at the end.
+ * Dropped: `cache_control`, `top_k`, thinking blocks of earlier turns, `is_error` flags.
+ * @example anthropicRequestToOpenAI({ model: "claude-sonnet-4-5", max_tokens: 256, messages: [{ role: "user", content: "Hi" }] })
+ */
+export function anthropicRequestToOpenAI(body: Json): Json {
+  if (typeof body.model !== "string" || body.model === "") throw invalid("model: Field required", "model");
+  if (typeof body.max_tokens !== "number") throw invalid("max_tokens: Field required", "max_tokens");
+  if (!Array.isArray(body.messages)) throw invalid("messages: Field required", "messages");
+
+  const messages: Json[] = [];
+  const system = systemText(body.system);
+  if (system !== null) messages.push({ role: "system", content: system });
+  (body.messages as AnthropicMessage[]).forEach((message, i) => {
+    messages.push(...toOpenAIMessages(message, `messages.${i}`));
+  });
+
+  const out: Json = { model: body.model, messages, max_tokens: body.max_tokens };
+  if (Array.isArray(body.stop_sequences) && body.stop_sequences.length > 0) out.stop = body.stop_sequences;
+  if (typeof body.temperature === "number") out.temperature = body.temperature;
+  if (typeof body.top_p === "number") out.top_p = body.top_p;
+  if (Array.isArray(body.tools) && body.tools.length > 0) out.tools = body.tools.map(toOpenAITool);
+  Object.assign(out, toolChoice(body.tool_choice));
+  const effort = reasoningEffort(body.thinking);
+  if (effort) out.reasoning_effort = effort;
+  const userId = (body.metadata as { user_id?: unknown } | undefined)?.user_id;
+  if (typeof userId === "string" && userId !== "") out.user = userId;
+  if (body.stream === true) {
+    out.stream = true;
+    out.stream_options = { include_usage: true };
+  }
+  return out;
+}
+
+function systemText(system: unknown): string | null {
+  if (typeof system === "string") return system === "" ? null : system;
+  if (!Array.isArray(system) || system.length === 0) return null;
+  return (system as AnthropicBlock[]).map((block) => block.text ?? "").join("\n\n");
+}
+
+function toOpenAIMessages(message: AnthropicMessage, path: string): Json[] {
+  const blocks: AnthropicBlock[] =
+    typeof message.content === "string" ? [{ type: "text", text: message.content }] : (message.content ?? []);
+  if (message.role === "assistant") return [assistantMessage(blocks, path)];
+  if (message.role !== "user")
+    throw invalid(`${path}.role: Input should be 'user' or 'assistant'`, `${path}.role`);
+
+  const toolMessages: Json[] = [];
+  // Images a tool returned: OpenAI tool messages hold text only, so they open the user turn.
+  const toolImages: Json[] = [];
+  const parts: Json[] = [];
+  blocks.forEach((block, j) => {
+    const param = `${path}.content.${j}`;
+    if (block.type === "tool_result") {
+      const content =
+        typeof block.content === "string" ? [{ type: "text", text: block.content }] : (block.content ?? []);
+      const text = content
+        .filter((inner) => inner.type === "text")
+        .map((inner) => inner.text ?? "")
+        .join("\n");
+      for (const inner of content) if (inner.type === "image") toolImages.push(imagePart(inner, param));
+      toolMessages.push({ role: "tool", tool_call_id: block.tool_use_id ?? "", content: text });
+    } else {
+      const part = userPart(block, param);
+      if (part) parts.push(part);
+    }
+  });
+  const user = [...toolImages, ...parts];
+  if (user.length === 0) return toolMessages;
+  const onlyText = user.length === 1 && user[0]?.type === "text" && typeof message.content === "string";
+  return [...toolMessages, { role: "user", content: onlyText ? message.content : user }];
+}
+
+function assistantMessage(blocks: AnthropicBlock[], path: string): Json {
+  let text = "";
+  const toolCalls: Json[] = [];
+  blocks.forEach((block, j) => {
+    if (block.type === "text") text += block.text ?? "";
+    else if (block.type === "tool_use") {
+      toolCalls.push({
+        id: block.id ?? "",
+        type: "function",
+        function: { name: block.name ?? "", arguments: JSON.stringify(block.input ?? {}) },
+      });
+    } else if (block.type !== "thinking" && block.type !== "redacted_thinking") {
+      throw new UnsupportedFeatureError(
+        `Content block "${block.type}" is not supported here.`,
+        `${path}.content.${j}`,
+      );
+    }
+  });
+  const message: Json = { role: "assistant", content: text === "" && toolCalls.length > 0 ? null : text };
+  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  return message;
+}
+
+function userPart(block: AnthropicBlock, param: string): Json | null {
+  switch (block.type) {
+    case "text":
+      return block.text ? { type: "text", text: block.text } : null;
+    case "image":
+      return imagePart(block, param);
+    case "document":
+      if (block.source?.type === "base64" && block.source.media_type === "application/pdf") {
+        const fileData = `data:application/pdf;base64,${block.source.data ?? ""}`;
+        return { type: "file", file: { file_data: fileData, filename: "document.pdf" } };
+      }
+      throw new UnsupportedFeatureError("Only base64 PDF documents are supported here.", param);
+    default:
+      throw new UnsupportedFeatureError(`Content block "${block.type}" is not supported here.`, param);
+  }
+}
+
+function imagePart(block: AnthropicBlock, param: string): Json {
+  const source = block.source ?? {};
+  if (source.type === "base64") {
+    return { type: "image_url", image_url: { url: `data:${source.media_type};base64,${source.data ?? ""}` } };
+  }
+  if (source.type === "url" && source.url) return { type: "image_url", image_url: { url: source.url } };
+  throw new UnsupportedFeatureError(`Image source "${source.type}" is not supported here.`, param);
+}
+
+function toOpenAITool(tool: Json, i: number): Json {
+  // Custom tools have no type or "custom"; server tools (web search, bash...) run at Anthropic only.
+  if (tool.type !== undefined && tool.type !== "custom") {
+    throw new UnsupportedFeatureError(`Tool type "${tool.type}" is not supported here.`, `tools.${i}`);
+  }
+  const fn: Json = { name: tool.name, parameters: tool.input_schema ?? { type: "object", properties: {} } };
+  if (typeof tool.description === "string") fn.description = tool.description;
+  return { type: "function", function: fn };
+}
+
+function toolChoice(choice: unknown): Json {
+  if (!choice || typeof choice !== "object") return {};
+  const c = choice as { type?: string; name?: string; disable_parallel_tool_use?: boolean };
+  const sequential = c.disable_parallel_tool_use === true ? { parallel_tool_calls: false } : {};
+  switch (c.type) {
+    case "auto":
+      return { tool_choice: "auto", ...sequential };
+    case "any":
+      return { tool_choice: "required", ...sequential };
+    case "tool":
+      return { tool_choice: { type: "function", function: { name: c.name } }, ...sequential };
+    case "none":
+      return { tool_choice: "none" };
+    default:
+      return {};
+  }
+}
+
+function reasoningEffort(thinking: unknown): string | null {
+  const t = thinking as { type?: string; budget_tokens?: number } | undefined;
+  if (t?.type !== "enabled" || typeof t.budget_tokens !== "number") return null;
+  const budget = t.budget_tokens;
+  return EFFORT_CEILINGS.find(([ceiling]) => budget <= ceiling)?.[1] ?? "high";
+}

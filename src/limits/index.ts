@@ -1,0 +1,12 @@
+/**
+ * Limits and budgets on Upstash Redis: one round trip before the upstream call decides
+ * revocation, request and token rates, dollar budgets and concurrency (see createGate).
+ */
+export { createGate, type GateOptions, type LimitsLog } from "./gate";
+export { formatResetDuration, rateLimitHeaders } from "./headers";
+export { isRevokedKeyName, revokedKeyName } from "./keys";
+export { createLimitsRedis } from "./redis";
+export { resolveLimits, usdToMicros } from "./resolve";
+export { isKeyRevoked, revokeKey } from "./revocation";
+export { countTextTokens, estimatePromptTokens, estimateRequestTokens, IMAGE_TOKENS } from "./tokens";
+export type { Admission, AdmissionRequest, Caller, Gate } from "./types";

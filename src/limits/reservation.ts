@@ -1,0 +1,170 @@
+import { budgetKey, inflightKey, reservationKey, revokedKeyName, type Scope, tokenBucketKey } from "./keys";
+import { type Period, periodOf } from "./periods";
+import type { Budget, EffectiveLimits } from "./resolve";
+
+/** Tokens per minute: the token-rate window. */
+export const TOKEN_WINDOW_MS = 60_000;
+/** Budget counters outlive their period by a day, so a request settled after midnight still finds its day. */
+const BUDGET_GRACE_MS = 86_400_000;
+/** A reservation record outlives the lease by an hour, so a late settlement still gives back. */
+const RECORD_GRACE_MS = 3_600_000;
+
+/** One token-rate counter taking part in an admission. */
+export interface TokenCounter {
+  scope: Scope;
+  tpm: number;
+  current: string;
+  previous: string;
+}
+
+/** One budget counter taking part in an admission. */
+export interface BudgetCounter {
+  budget: Budget;
+  period: Period;
+  key: string;
+}
+
+/** Everything one admission reserves, and where: settlement adjusts exactly these counters. */
+export interface Reservation {
+  id: string;
+  now: number;
+  leaseMs: number;
+  tokens: number;
+  micros: number;
+  concurrency: number;
+  revokedKey: string;
+  recordKey: string;
+  inflightKey: string;
+  tokenCounters: TokenCounter[];
+  budgetCounters: BudgetCounter[];
+  breakerKeys: string[];
+}
+
+/** What the admission script found. */
+export interface AdmitReply {
+  status: "reserved" | "revoked" | "refused";
+  inflight: number;
+  tokens: { used: number; ok: boolean }[];
+  budgets: { spent: number; ok: boolean }[];
+  breakers: (string | null)[];
+}
+
+/** Lays out one admission's counters for `now` (ms). */
+export function planReservation(input: {
+  limits: EffectiveLimits;
+  keyId: string;
+  id: string;
+  now: number;
+  leaseMs: number;
+  tokens: number;
+  micros: number | null;
+  breakerKeys: string[];
+}): Reservation {
+  const { limits, now } = input;
+  const window = Math.floor(now / TOKEN_WINDOW_MS);
+  const tokenCounters: TokenCounter[] = [];
+  for (const rate of limits.rates) {
+    if (rate.tpm === undefined) continue;
+    tokenCounters.push({
+      scope: rate.scope,
+      tpm: rate.tpm,
+      current: tokenBucketKey(rate.scope, window),
+      previous: tokenBucketKey(rate.scope, window - 1),
+    });
+  }
+  const budgetCounters = limits.budgets.map((budget) => {
+    const period = periodOf(budget.period, now);
+    return { budget, period, key: budgetKey(budget.scope, period.id) };
+  });
+  return {
+    id: input.id,
+    now,
+    leaseMs: input.leaseMs,
+    tokens: nonNegativeInt(input.tokens),
+    // An unpriced model reserves nothing, but an exhausted budget still refuses it.
+    micros: nonNegativeInt(input.micros ?? 0),
+    concurrency: limits.concurrency ?? 0,
+    revokedKey: revokedKeyName(input.keyId),
+    recordKey: reservationKey(input.id),
+    inflightKey: inflightKey(limits.keyScope),
+    tokenCounters,
+    budgetCounters,
+    breakerKeys: input.breakerKeys,
+  };
+}
+
+/** KEYS and ARGV of ADMIT_SCRIPT for a reservation. */
+export function admitArgs(r: Reservation): { keys: string[]; args: (string | number)[] } {
+  const keys = [
+    r.revokedKey,
+    r.recordKey,
+    r.inflightKey,
+    ...r.tokenCounters.flatMap((c) => [c.current, c.previous]),
+    ...r.budgetCounters.map((c) => c.key),
+    ...r.breakerKeys,
+  ];
+  const args = [
+    r.now,
+    r.id,
+    r.leaseMs,
+    r.concurrency,
+    r.tokens,
+    TOKEN_WINDOW_MS,
+    r.micros,
+    r.leaseMs + RECORD_GRACE_MS,
+    r.tokenCounters.length,
+    r.budgetCounters.length,
+    r.breakerKeys.length,
+    ...r.tokenCounters.map((c) => c.tpm),
+    ...r.budgetCounters.flatMap((c) => [c.budget.micros, c.period.endsAt + BUDGET_GRACE_MS]),
+  ];
+  return { keys, args };
+}
+
+/** KEYS and ARGV of SETTLE_SCRIPT: adjusts the reservation to the real use (zero to give it all back). */
+export function settleArgs(
+  r: Reservation,
+  actual: { tokens: number; micros: number },
+  recordWithoutReservation: boolean,
+): { keys: string[]; args: (string | number)[] } {
+  const tokenKeys = r.tokenCounters.map((c) => c.current);
+  const keys = [r.recordKey, r.inflightKey, ...tokenKeys, ...r.budgetCounters.map((c) => c.key)];
+  const args = [
+    r.id,
+    nonNegativeInt(actual.tokens),
+    nonNegativeInt(actual.micros),
+    tokenKeys.length,
+    recordWithoutReservation ? 1 : 0,
+    ...r.tokenCounters.map(() => r.now + 2 * TOKEN_WINDOW_MS + 1000),
+    ...r.budgetCounters.map((c) => c.period.endsAt + BUDGET_GRACE_MS),
+  ];
+  return { keys, args };
+}
+
+const STATUS = ["reserved", "revoked", "refused"] as const;
+
+/** Reads ADMIT_SCRIPT's reply (the client may have turned numeric strings into numbers). */
+export function parseAdmitReply(reply: unknown): AdmitReply {
+  if (!Array.isArray(reply) || reply.length < 7)
+    throw new Error("unexpected reply from the admission script");
+  const [status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers] = reply as unknown[][];
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+  return {
+    status: STATUS[Number(status)] ?? "refused",
+    inflight: Number(inflight),
+    tokens: list(tokenUsed).map((used, i) => ({ used: Number(used), ok: Number(list(tokenOk)[i]) === 1 })),
+    budgets: list(budgetSpent).map((spent, i) => ({
+      spent: Number(spent),
+      ok: Number(list(budgetOk)[i]) === 1,
+    })),
+    breakers: list(breakers).map(breakerValue),
+  };
+}
+
+/** Breaker values as stored: the client parses JSON-looking strings, so turn them back. */
+function breakerValue(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+const nonNegativeInt = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.ceil(n) : 0);

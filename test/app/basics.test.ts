@@ -1,0 +1,49 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index";
+
+const call = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`http://sluice.test${path}`, init));
+
+describe("worker basics", () => {
+  it("answers /healthz", async () => {
+    const res = await call("/healthz");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok" });
+    expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("echoes the caller's x-request-id", async () => {
+    const res = await call("/healthz", { headers: { "x-request-id": "req-123" } });
+    expect(res.headers.get("x-request-id")).toBe("req-123");
+  });
+
+  it("answers unknown routes with an OpenAI-shaped 404", async () => {
+    const res = await call("/v2/whatever");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({
+      error: { message: "Unknown request URL: GET /v2/whatever.", type: "invalid_request_error", param: null, code: "unknown_url" },
+    });
+  });
+
+  it("answers a wrong method on a known route with 405", async () => {
+    const res = await call("/healthz", { method: "POST" });
+    expect(res.status).toBe(405);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("method_not_allowed");
+  });
+
+  it("fails loudly with the path of a bad config field", async () => {
+    const badEnv = {
+      ...env,
+      SLUICE_CONFIG: JSON.stringify({ routes: { m: { targets: [{ provider: "nope", model: "x" }] } } }),
+    };
+    const res = await worker.fetch(new Request("http://sluice.test/healthz"), badEnv, {
+      waitUntil() {},
+      passThroughOnException() {},
+      props: {},
+    } as unknown as ExecutionContext);
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("config_error");
+    expect(body.error.message).toContain("routes.m.targets.0.provider");
+  });
+});
