@@ -38,7 +38,11 @@ async function main(): Promise<void> {
 
   const pair = await generateSigningKey("dev-1");
   const signer = await importSigningKey(pair.privateJwk);
-  const demo = await mintKey(signer, { tenant: "demo", name: "demo key" }, { issuer: "sluice", audience: "sluice" });
+  const demo = await mintKey(
+    signer,
+    { tenant: "demo", name: "demo key" },
+    { issuer: "sluice", audience: "sluice" },
+  );
   const adminToken = `sk-admin-${randomBytes(24).toString("hex")}`;
   const vars: Record<string, string> = {
     ...stack.bindings,
@@ -50,10 +54,25 @@ async function main(): Promise<void> {
   loadConfig({ SLUICE_CONFIG: vars.SLUICE_CONFIG });
 
   const envFile = join(scratch, "dev.vars");
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}='${v}'`).join("\n"), { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join("\n"),
+    { mode: 0o600 },
+  );
   wrangler = spawn(
     join("node_modules", ".bin", "wrangler"),
-    ["dev", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--show-interactive-dev-session=false"],
+    [
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--env-file",
+      envFile,
+      "--show-interactive-dev-session=false",
+    ],
     {
       detached: true,
       stdio: ["ignore", "inherit", "inherit"],
@@ -68,11 +87,7 @@ async function main(): Promise<void> {
   });
 
   const base = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `the gateway on ${base}/healthz`,
-    async () => (await fetch(`${base}/healthz`)).ok,
-    60_000,
-  );
+  await waitFor(`the gateway on ${base}/healthz`, async () => (await fetch(`${base}/healthz`)).ok, 60_000);
   console.log(
     [
       "",

@@ -64,6 +64,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       DATABASE_URL: neonConnectionString(engine),
       NEON_FETCH_ENDPOINT: neon.sqlEndpoint,
       MOCK_API_KEY: MOCK_PROVIDER_KEY,
+      MOCK_PROVIDER_URL: mock.url,
       SLUICE_TEST_CONTROL_URL: control.url,
     };
     return {
@@ -86,7 +87,9 @@ async function stopAll(stops: (() => Promise<void>)[]): Promise<void> {
 type ControlAction = () => Promise<unknown>;
 
 /** A tiny HTTP server exposing stack actions (stop Redis, take Postgres down) to tests in workerd. */
-async function startControl(actions: Record<string, ControlAction>): Promise<{ url: string; close(): Promise<void> }> {
+async function startControl(
+  actions: Record<string, ControlAction>,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const action = actions[`${req.method} ${req.url}`];
     if (!action) {
@@ -95,10 +98,14 @@ async function startControl(actions: Record<string, ControlAction>): Promise<{ u
     }
     action().then(
       (result) => {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result ?? { ok: true }));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify(result ?? { ok: true }));
       },
       (err: Error) => {
-        res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: err.message }));
+        res
+          .writeHead(500, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: err.message }));
       },
     );
   });

@@ -59,14 +59,28 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
     const error = KNOWN_PATHS.has(path)
-      ? new GatewayError(405, "invalid_request_error", `Method ${c.req.method} is not allowed on ${path}.`, "method_not_allowed")
-      : new GatewayError(404, "invalid_request_error", `Unknown request URL: ${c.req.method} ${path}.`, "unknown_url");
+      ? new GatewayError(
+          405,
+          "invalid_request_error",
+          `Method ${c.req.method} is not allowed on ${path}.`,
+          "method_not_allowed",
+        )
+      : new GatewayError(
+          404,
+          "invalid_request_error",
+          `Unknown request URL: ${c.req.method} ${path}.`,
+          "unknown_url",
+        );
     return errorResponse(error, { "x-request-id": c.get("requestId") ?? "" });
   });
 
   app.onError((err, c) => {
     if (!(err instanceof GatewayError)) services.log("error", "unhandled error", { error: describe(err) });
-    return errorResponse(err, { "x-request-id": c.get("requestId") ?? "" });
+    // Headers set before the failure (request id, rate limits, attempts) still reach the caller.
+    const headers = new Headers(c.res.headers);
+    headers.delete("content-type");
+    headers.delete("content-length");
+    return errorResponse(err, headers);
   });
 
   return app;

@@ -23,7 +23,8 @@ export interface OpenAIErrorBody {
 export class GatewayError extends Error {
   constructor(
     readonly status: number,
-    readonly type: ErrorType,
+    /** One of ErrorType for the gateway's own errors; a provider's own type passes through. */
+    readonly type: ErrorType | (string & {}),
     message: string,
     readonly code: string | null = null,
     readonly param: string | null = null,

@@ -1,6 +1,6 @@
 import { createApp } from "./app";
 import { ConfigError, type GatewayEnv } from "./config";
-import { GatewayError, errorResponse } from "./errors";
+import { errorResponse, GatewayError } from "./errors";
 import { createServices } from "./services";
 
 let cached: { env: GatewayEnv; app: ReturnType<typeof createApp> } | undefined;

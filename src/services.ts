@@ -1,8 +1,11 @@
-import { Redis } from "@upstash/redis/cloudflare";
-import { createKeyVerifier, type KeyVerifier, parseJwks } from "./auth";
+import type { Redis } from "@upstash/redis/cloudflare";
+import { createKeyVerifier, importSigningKey, type KeyVerifier, parseJwks, type SigningKey } from "./auth";
 import { type Config, type GatewayEnv, loadConfig } from "./config";
 import { createDatabase, type Database } from "./db";
+import { GatewayError } from "./errors";
+import { createGate, createLimitsRedis, estimatePromptTokens } from "./limits";
 import type { Gate } from "./limits/types";
+import { createMeter, createUsageWriter } from "./metering";
 import type { Endpoint, TokenUsage } from "./providers";
 import { type BreakerTransition, breakerRedisKey, CircuitBreakers } from "./routing";
 
@@ -24,7 +27,12 @@ export interface RequestMeter {
 
 export interface Meter {
   /** Worst-case cost of a call in integer micro-dollars (budget reservation); null when unpriced. */
-  worstCaseMicros(provider: string, model: string, promptTokens: number, maxOutputTokens: number): number | null;
+  worstCaseMicros(
+    provider: string,
+    model: string,
+    promptTokens: number,
+    maxOutputTokens: number,
+  ): number | null;
   /** Exact cost in USD for the caller (`usage.cost`); null when the model has no price. */
   costUsd(provider: string, model: string, usage: TokenUsage): number | null;
   begin(info: {
@@ -51,6 +59,8 @@ export interface Services {
   /** Structured log line; callers pass ids and counts, never secrets or tokens. */
   log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
   verifier: KeyVerifier;
+  /** The private key the admin API mints with, imported from SLUICE_SIGNING_KEY on first use. */
+  signer(): Promise<SigningKey>;
   redis: Redis;
   db: Database;
   gate: Gate;
@@ -72,11 +82,14 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
   const config = loadConfig(env);
   const now = overrides.now ?? Date.now;
   const log = overrides.log ?? consoleLog;
-  const redis = new Redis({
+  const redis = createLimitsRedis({
     url: requireBinding(env, "UPSTASH_REDIS_REST_URL"),
     token: requireBinding(env, "UPSTASH_REDIS_REST_TOKEN"),
   });
+  const db = createDatabase(requireBinding(env, "DATABASE_URL"), env.NEON_FETCH_ENDPOINT);
+  const estimate = (_endpoint: Endpoint, body: Record<string, unknown>) => estimatePromptTokens(body);
   const breakers = new CircuitBreakers(config.breaker, now);
+  let signing: Promise<SigningKey> | undefined;
   return {
     env,
     config,
@@ -100,21 +113,31 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
         models: i.models,
       })),
     }),
+    signer() {
+      signing ??= loadSigner(env);
+      return signing;
+    },
     redis,
-    db: createDatabase(requireBinding(env, "DATABASE_URL"), env.NEON_FETCH_ENDPOINT),
-    gate: undefined as unknown as Gate,
-    meter: undefined as unknown as Meter,
+    db,
+    gate: createGate({ redis, config, now, log }),
+    meter: createMeter({
+      prices: config.prices,
+      writer: createUsageWriter({ db, redis, log }),
+      now,
+      estimatePromptTokens: estimate,
+    }),
     breakers,
     async publishBreaker(target, transition) {
       const key = breakerRedisKey(target);
       try {
-        if ("opened" in transition) await redis.set(key, String(transition.until), { pxat: transition.until });
+        if ("opened" in transition)
+          await redis.set(key, String(transition.until), { pxat: transition.until });
         else await redis.del(key);
       } catch {
         log("warn", "could not share breaker state", { target });
       }
     },
-    estimatePromptTokens: () => 0,
+    estimatePromptTokens: estimate,
   };
 }
 
@@ -122,6 +145,44 @@ function requireBinding(env: GatewayEnv, name: string): string {
   const value = env[name];
   if (typeof value !== "string" || value === "") throw new Error(`missing binding ${name}`);
   return value;
+}
+
+/**
+ * Imports the minting key, refusing one whose kid the worker's own JWKS lacks: keys minted with it
+ * would never verify. Errors name the secret, never its content.
+ */
+async function loadSigner(env: GatewayEnv): Promise<SigningKey> {
+  const secret = env.SLUICE_SIGNING_KEY;
+  if (typeof secret !== "string" || secret.trim() === "") {
+    throw new GatewayError(
+      503,
+      "server_error",
+      "Key minting is not configured: set the SLUICE_SIGNING_KEY secret.",
+      "signing_key_missing",
+    );
+  }
+  let signer: SigningKey;
+  let kids: unknown[];
+  try {
+    signer = await importSigningKey(secret);
+    kids = parseJwks(typeof env.SLUICE_JWKS === "string" ? env.SLUICE_JWKS : "").keys.map((key) => key.kid);
+  } catch {
+    throw new GatewayError(
+      500,
+      "server_error",
+      "SLUICE_SIGNING_KEY or SLUICE_JWKS is not a valid key.",
+      "signing_key_invalid",
+    );
+  }
+  if (!kids.includes(signer.kid)) {
+    throw new GatewayError(
+      500,
+      "server_error",
+      `The signing key's kid '${signer.kid}' is not in SLUICE_JWKS: publish its public key before minting with it.`,
+      "signing_key_unpublished",
+    );
+  }
+  return signer;
 }
 
 function consoleLog(level: LogLevel, message: string, fields?: Record<string, unknown>): void {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { type Config, ConfigSchema } from "./schema";
 
 /** A configuration that failed validation; the message names the path of every bad field. */

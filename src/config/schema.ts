@@ -14,7 +14,8 @@ const ProviderSchema = z
     headers: z.record(z.string(), z.string()).default({}),
   })
   .superRefine((p, ctx) => {
-    if (!p.preset && !p.kind) ctx.addIssue({ code: "custom", path: ["kind"], message: "set kind or a preset" });
+    if (!p.preset && !p.kind)
+      ctx.addIssue({ code: "custom", path: ["kind"], message: "set kind or a preset" });
     if (!p.preset && !p.base_url)
       ctx.addIssue({ code: "custom", path: ["base_url"], message: "set base_url or a preset" });
   })
@@ -110,7 +111,9 @@ export const ConfigSchema = z
     }),
     default_plan: z.string().default("free"),
     /** Budgets shared by all keys of a tenant, by tenant id. */
-    tenant_budgets: z.record(z.string(), LimitsSchema.pick({ budget_usd_day: true, budget_usd_month: true })).default({}),
+    tenant_budgets: z
+      .record(z.string(), LimitsSchema.pick({ budget_usd_day: true, budget_usd_month: true }))
+      .default({}),
     prices: z.array(PriceSchema).default([]),
     trusted_issuers: z.array(TrustedIssuerSchema).default([]),
     breaker: BreakerSchema.default(BreakerSchema.parse({})),
@@ -129,7 +132,11 @@ export const ConfigSchema = z
       });
     }
     if (!(config.default_plan in config.plans)) {
-      ctx.addIssue({ code: "custom", path: ["default_plan"], message: `unknown plan "${config.default_plan}"` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["default_plan"],
+        message: `unknown plan "${config.default_plan}"`,
+      });
     }
   });
 

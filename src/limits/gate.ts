@@ -1,15 +1,8 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Config, FailurePolicy } from "../config";
-import type { GatewayError } from "../errors";
-import {
-  budgetExhausted,
-  concurrencyExceeded,
-  keyRevoked,
-  limitsUnavailable,
-  requestRateExceeded,
-  tokenRateExceeded,
-} from "./denials";
-import { type RateView, rateLimitHeaders, tightest } from "./headers";
+import { type Outcome, within } from "./deadline";
+import { type Decision, decide, type LocalTakes, type RateCheck } from "./decide";
+import { rateLimitHeaders, tightest } from "./headers";
 import { LocalLimiter } from "./local-limiter";
 import { LuaScript } from "./lua";
 import { type RateResult, RequestRate } from "./request-rate";
@@ -22,7 +15,7 @@ import {
   settleArgs,
   TOKEN_WINDOW_MS,
 } from "./reservation";
-import { type EffectiveLimits, resolveLimits, type ScopeRates } from "./resolve";
+import { resolveLimits } from "./resolve";
 import { ADMIT_SCRIPT, SETTLE_SCRIPT } from "./scripts";
 import type { Admission, AdmissionRequest, Gate } from "./types";
 
@@ -101,24 +94,6 @@ interface Deps {
   local: LocalLimiter;
 }
 
-/** A check's answer from Redis: its value, its error, or nothing yet when the deadline passed. */
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-/** A refusal and how much it outranks others: the most lasting reason is the one reported. */
-interface Denial {
-  rank: number;
-  error: () => GatewayError;
-}
-
-const RANK = { revoked: 0, unavailable: 1, budget: 2, requests: 3, tokens: 4, concurrency: 5 } as const;
-
-/** What was taken from the local fallback, to give back on refusal or settlement. */
-interface LocalTakes {
-  requests: string[];
-  tokens: string[];
-  slot: string | null;
-}
-
 async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> {
   const now = deps.now();
   const limits = resolveLimits(deps.config, request.caller);
@@ -137,155 +112,59 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
   // The one round trip: every command below is queued in this tick, before the first await.
   const { keys, args } = admitArgs(reservation);
   const script = deps.admitScript.run<unknown>(keys, args).then(parseAdmitReply);
-  const rated = limits.rates.filter((r): r is ScopeRates & { rpm: number } => r.rpm !== undefined);
-  const rates = rated.map((r) => deps.requestRate.take(r.scope, r.rpm));
+  const rated = limits.rates.flatMap(({ scope, rpm }) => (rpm === undefined ? [] : [{ scope, rpm }]));
+  const taken = rated.map(({ scope, rpm }) => deps.requestRate.take(scope, rpm));
 
-  const [scriptOutcome, ...rateOutcomes] = await within(deps.timeoutMs, [script, ...rates]);
-  const reply = scriptOutcome?.ok ? (scriptOutcome.value as AdmitReply) : null;
-  logFailures(deps, request.requestId, [scriptOutcome, ...rateOutcomes]);
-
-  const denials: Denial[] = [];
-  const local: LocalTakes = { requests: [], tokens: [], slot: null };
-  const requestViews: (RateView | null)[] = [];
-  const tokenViews: (RateView | null)[] = [];
-  const localRates = deps.policy.rate_limits === "open";
-
-  // Revocation.
-  if (reply?.status === "revoked") denials.push({ rank: RANK.revoked, error: keyRevoked });
-  if (!reply && deps.policy.revocation === "closed") {
-    denials.push({ rank: RANK.unavailable, error: () => limitsUnavailable("key revocation") });
-  }
-
-  // Dollar budgets.
-  reservation.budgetCounters.forEach((counter, i) => {
-    if (reply && reply.status !== "revoked" && reply.budgets[i]?.ok === false) {
-      const { budget, period } = counter;
-      denials.push({
-        rank: RANK.budget,
-        error: () => budgetExhausted(budget.scope, period.kind, budget.micros, period.endsAt, now, headers()),
-      });
-    }
-  });
-  if (!reply && reservation.budgetCounters.length > 0 && deps.policy.budgets === "closed") {
-    denials.push({ rank: RANK.unavailable, error: () => limitsUnavailable("budgets") });
-  }
-
-  // Requests per minute.
-  rated.forEach((rate, i) => {
-    const outcome = rateOutcomes[i];
-    let view: RateView;
-    let ok: boolean;
-    if (outcome?.ok) {
-      const result = outcome.value as RateResult;
-      view = { limit: result.limit, remaining: result.remaining, resetMs: result.reset - Date.now() };
-      ok = result.success;
-    } else if (localRates) {
-      const id = `rpm:${rate.scope.kind}:${rate.scope.id}`;
-      const take = deps.local.take(id, rate.rpm, 1, now);
-      if (take.ok) local.requests.push(id);
-      view = { limit: rate.rpm, remaining: take.remaining, resetMs: take.resetMs };
-      ok = take.ok;
-    } else {
-      denials.push({ rank: RANK.unavailable, error: () => limitsUnavailable("rate limits") });
-      return;
-    }
-    requestViews.push(view);
-    if (!ok)
-      denials.push({
-        rank: RANK.requests,
-        error: () => requestRateExceeded(rate.scope, rate.rpm, view.resetMs, headers()),
-      });
+  const [scriptOutcome, ...rateOutcomes] = (await within<unknown>(deps.timeoutMs, [script, ...taken])) as [
+    Outcome<AdmitReply>,
+    ...Outcome<RateResult>[],
+  ];
+  logFailure(deps, request.requestId, [scriptOutcome, ...rateOutcomes]);
+  const reply = scriptOutcome.ok ? scriptOutcome.value : null;
+  const rates: RateCheck[] = rated.map((rate, i) => ({
+    ...rate,
+    outcome: rateOutcomes[i] ?? { ok: false, error: null },
+  }));
+  const decision = decide({
+    now,
+    reservation,
+    keyScope: limits.keyScope,
+    reply,
+    rates,
+    policy: deps.policy,
+    local: deps.local,
   });
 
-  // Tokens per minute.
-  const tokenResetMs = TOKEN_WINDOW_MS - (now % TOKEN_WINDOW_MS);
-  reservation.tokenCounters.forEach((counter, i) => {
-    let used: number;
-    let ok: boolean;
-    if (reply) {
-      if (reply.status === "revoked") return;
-      used = reply.tokens[i]?.used ?? 0;
-      ok = reply.tokens[i]?.ok ?? false;
-    } else if (localRates) {
-      const id = `tpm:${counter.scope.kind}:${counter.scope.id}`;
-      const take = deps.local.take(id, counter.tpm, reservation.tokens, now);
-      if (take.ok) local.tokens.push(id);
-      used = counter.tpm - take.remaining - (take.ok ? reservation.tokens : 0);
-      ok = take.ok;
-    } else {
-      denials.push({ rank: RANK.unavailable, error: () => limitsUnavailable("rate limits") });
-      return;
-    }
-    const remaining = counter.tpm - used - (ok ? reservation.tokens : 0);
-    tokenViews.push({ limit: counter.tpm, remaining, resetMs: tokenResetMs });
-    if (!ok) {
-      denials.push({
-        rank: RANK.tokens,
-        error: () =>
-          tokenRateExceeded(counter.scope, counter.tpm, used, reservation.tokens, tokenResetMs, headers()),
-      });
-    }
-  });
-
-  // Concurrency.
-  const concurrency = reservation.concurrency;
-  if (concurrency > 0) {
-    let ok = true;
-    if (reply) {
-      ok = reply.status === "revoked" || reply.inflight < concurrency;
-    } else if (localRates) {
-      const id = `inflight:${limits.keyScope.id}`;
-      ok = deps.local.acquire(id, reservation.id, concurrency, now, now + reservation.leaseMs);
-      if (ok) local.slot = id;
-    } else {
-      denials.push({ rank: RANK.unavailable, error: () => limitsUnavailable("rate limits") });
-    }
-    if (!ok) {
-      denials.push({
-        rank: RANK.concurrency,
-        error: () => concurrencyExceeded(limits.keyScope, concurrency, headers()),
-      });
-    }
-  }
-
-  const requestsView = tightest(requestViews);
-  const tokensView = tightest(tokenViews);
-  function headers(): Record<string, string> {
-    return rateLimitHeaders(requestsView, tokensView);
-  }
+  const headers = rateLimitHeaders(tightest(decision.requestViews), tightest(decision.tokenViews));
   const breakerState = request.breakerKeys.map((_, i) => reply?.breakers[i] ?? null);
-  const scriptAnswered = scriptOutcome?.ok === true;
-  const scriptMayHaveReserved = reply?.status === "reserved" || !scriptAnswered;
 
-  if (denials.length > 0) {
-    const first = denials.reduce((a, b) => (b.rank < a.rank ? b : a));
+  if (decision.denials.length > 0) {
+    const first = decision.denials.reduce((a, b) => (b.rank < a.rank ? b : a));
     const rollback = giveBack(deps, {
       reservation,
-      limits,
-      rated,
-      rates,
-      local,
-      // A timed-out script may still run: the record makes the give-back exact either way.
-      scriptMayHaveReserved,
+      decision,
+      rates: rated.map((rate, i) => ({ ...rate, result: taken[i] })),
+      // A timed-out script may still run: the reservation record makes the give-back exact either way.
+      scriptMayHaveReserved: reply === null || reply.status === "reserved",
       now,
     });
     request.waitUntil?.(rollback);
-    return { error: first.error(), headers: headers(), breakerState, settle: () => rollback };
+    return { error: first.error(headers), headers, breakerState, settle: () => rollback };
   }
 
   let settled: Promise<void> | null = null;
   return {
     error: null,
-    headers: headers(),
+    headers,
     breakerState,
     settle(actual) {
-      settled ??= settle(deps, reservation, local, actual, !reply);
+      settled ??= settle(deps, reservation, decision.local, actual, reply === null);
       return settled;
     },
   };
 }
 
-/** Settles to the real use: one round trip, and the local fallback's takes, if any. */
+/** Settles to the real use: one round trip, plus the local fallback's takes, if any. Never rejects. */
 async function settle(
   deps: Deps,
   reservation: Reservation,
@@ -293,9 +172,8 @@ async function settle(
   actual: { tokens: number; costMicros: number },
   fellOpen: boolean,
 ): Promise<void> {
-  const now = deps.now();
   const unused = reservation.tokens - Math.max(0, actual.tokens);
-  for (const id of local.tokens) if (unused > 0) deps.local.give(id, unused, now);
+  if (unused > 0) for (const id of local.tokens) deps.local.give(id, unused, deps.now());
   if (local.slot) deps.local.release(local.slot, reservation.id);
   const { keys, args } = settleArgs(
     reservation,
@@ -307,35 +185,33 @@ async function settle(
   });
 }
 
-/** Gives back what a refused admission took, so a refusal costs nothing. Never rejects. */
+/** Gives back what a refused admission took from every check, so a refusal costs nothing. Never rejects. */
 async function giveBack(
   deps: Deps,
   input: {
     reservation: Reservation;
-    limits: EffectiveLimits;
-    rated: (ScopeRates & { rpm: number })[];
-    rates: Promise<RateResult>[];
-    local: LocalTakes;
+    decision: Decision;
+    rates: { scope: RateCheck["scope"]; rpm: number; result: Promise<RateResult> | undefined }[];
     scriptMayHaveReserved: boolean;
     now: number;
   },
 ): Promise<void> {
-  const { reservation, local, now } = input;
+  const { reservation, now } = input;
+  const { local } = input.decision;
   for (const id of local.requests) deps.local.give(id, 1, now);
   for (const id of local.tokens) deps.local.give(id, reservation.tokens, now);
   if (local.slot) deps.local.release(local.slot, reservation.id);
 
-  const work: Promise<unknown>[] = input.rated.map(async (rate, i) => {
+  const work: Promise<unknown>[] = input.rates.map(async ({ scope, rpm, result }) => {
     // Awaited even after a timeout: a late success still took a request that must go back.
-    const result = await input.rates[i]?.catch(() => null);
-    if (result?.success) await deps.requestRate.refund(rate.scope, rate.rpm);
+    const taken = await result?.catch(() => null);
+    if (taken?.success) await deps.requestRate.refund(scope, rpm);
   });
   if (input.scriptMayHaveReserved) {
     const { keys, args } = settleArgs(reservation, { tokens: 0, micros: 0 }, false);
     work.push(deps.settleScript.run(keys, args));
   }
-  const results = await Promise.allSettled(work);
-  for (const result of results) {
+  for (const result of await Promise.allSettled(work)) {
     if (result.status === "rejected") {
       deps.log("warn", "limits give-back failed", {
         reservation: reservation.id,
@@ -345,38 +221,14 @@ async function giveBack(
   }
 }
 
-/** Waits for every promise, but no longer than `ms`; an unsettled one counts as failed. */
-async function within(ms: number, promises: Promise<unknown>[]): Promise<Outcome<unknown>[]> {
-  const outcomes: (Outcome<unknown> | undefined)[] = promises.map(() => undefined);
-  const all = Promise.all(
-    promises.map((promise, i) =>
-      promise.then(
-        (value) => {
-          outcomes[i] = { ok: true, value };
-        },
-        (error: unknown) => {
-          outcomes[i] = { ok: false, error };
-        },
-      ),
-    ),
-  );
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([all, deadline]);
-  clearTimeout(timer);
-  const timedOut = new Error(`no answer from Redis within ${ms} ms`);
-  return outcomes.map((outcome) => outcome ?? { ok: false, error: timedOut });
-}
-
-function logFailures(deps: Deps, requestId: string, outcomes: (Outcome<unknown> | undefined)[]): void {
-  const failed = outcomes.find((o) => o && !o.ok);
-  if (failed && !failed.ok) {
+function logFailure(deps: Deps, requestId: string, outcomes: Outcome<unknown>[]): void {
+  for (const outcome of outcomes) {
+    if (outcome.ok) continue;
     deps.log("warn", "limits store unreachable; applying the failure policy", {
       requestId,
-      error: describe(failed.error),
+      error: describe(outcome.error),
     });
+    return;
   }
 }
 

@@ -13,9 +13,13 @@ export class LuaScript {
     private readonly redis: Redis,
     readonly source: string,
   ) {
-    void sha1Hex(source).then((sha) => {
-      this.sha = sha;
-    });
+    // Until (or unless) the digest is ready, run() keeps sending the text: slower, never wrong.
+    sha1Hex(source).then(
+      (sha) => {
+        this.sha = sha;
+      },
+      () => {},
+    );
   }
 
   /** Runs the script; the command is queued before this returns. */

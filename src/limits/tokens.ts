@@ -85,7 +85,8 @@ class Counter {
 
   message(message: unknown): void {
     this.add(TOKENS_PER_MESSAGE);
-    if (!isRecord(message)) {
+    // Items without content (e.g. a Responses function_call) count as their JSON.
+    if (!isRecord(message) || message.content === undefined) {
       this.value(message);
       return;
     }

@@ -17,10 +17,17 @@ const MESSAGES: Partial<Record<VerifyFailureReason, string>> = {
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const services = c.get("services");
-    const result = await c.get("timing").measure("auth", () => services.verifier.verify(extractToken(c.req.raw.headers)));
+    const result = await c
+      .get("timing")
+      .measure("auth", () => services.verifier.verify(extractToken(c.req.raw.headers)));
     if (!result.ok) {
       if (result.reason === "issuer_unavailable") {
-        throw new GatewayError(503, "server_error", "The key's issuer could not be reached; try again.", "issuer_unavailable");
+        throw new GatewayError(
+          503,
+          "server_error",
+          "The key's issuer could not be reached; try again.",
+          "issuer_unavailable",
+        );
       }
       // One message for every forgery: which check failed is no business of a forger.
       throw invalidApiKey(MESSAGES[result.reason] ?? "Incorrect API key provided.");

@@ -6,7 +6,11 @@ import { badRequest, GatewayError } from "../errors";
  * 400 naming the first bad param (as OpenAI does) for a wrong shape.
  * @example const body = await readJsonBody(c.req.raw, ChatRequest, config.max_body_bytes)
  */
-export async function readJsonBody<S extends z.ZodType>(request: Request, schema: S, maxBytes: number): Promise<z.output<S>> {
+export async function readJsonBody<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+  maxBytes: number,
+): Promise<z.output<S>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const text = await readCapped(request, maxBytes);
@@ -64,4 +68,9 @@ async function readCapped(request: Request, maxBytes: number): Promise<string> {
 }
 
 const tooLarge = (maxBytes: number) =>
-  new GatewayError(413, "invalid_request_error", `Request body exceeds ${maxBytes} bytes.`, "request_too_large");
+  new GatewayError(
+    413,
+    "invalid_request_error",
+    `Request body exceeds ${maxBytes} bytes.`,
+    "request_too_large",
+  );

@@ -2,21 +2,22 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { modelAllowed } from "../auth";
 import type { RouteConfig, TargetConfig } from "../config";
-import { errorResponse, forbidden, GatewayError, notFound } from "../errors";
+import { forbidden, GatewayError, notFound } from "../errors";
 import type { Admission } from "../limits/types";
 import { adapterFor, type Endpoint, type Target } from "../providers";
 import { breakerRedisKey, orderTargets, runWithFallback, targetKey } from "../routing";
 import { SSE_HEADERS } from "../streaming/sse";
+import type { OutputFormat } from "./output";
+import type { ServerTiming } from "./timing";
 import { callUpstream, type UpstreamAnswer, type UpstreamFailure } from "./upstream";
-import { ServerTiming } from "./timing";
 
 export interface ProxyRequest {
   endpoint: Endpoint;
   /** Validated OpenAI body; unknown fields kept. */
   body: Record<string, unknown> & { model: string };
   stream: boolean;
-  /** The caller asked for the usage chunk (`stream_options.include_usage`). */
-  includeUsage: boolean;
+  /** The shape of the answer: OpenAI's, or Anthropic's on /v1/messages. */
+  output: OutputFormat;
   /** Prompt tokens as estimated before the call (reservations, and usage the upstream never reports). */
   estimatedPromptTokens: number;
   maxOutputTokens: number | null;
@@ -26,7 +27,11 @@ export interface ProxyRequest {
  * The whole life of a proxied request after parsing: route, admit (one Redis round trip), try
  * targets with fallback, answer (JSON or stream), then settle and meter in waitUntil.
  */
-export async function proxy(c: Context<AppEnv>, request: ProxyRequest, timing: ServerTiming): Promise<Response> {
+export async function proxy(
+  c: Context<AppEnv>,
+  request: ProxyRequest,
+  timing: ServerTiming,
+): Promise<Response> {
   const services = c.get("services");
   const caller = c.get("caller");
   const requestId = c.get("requestId");
@@ -34,7 +39,8 @@ export async function proxy(c: Context<AppEnv>, request: ProxyRequest, timing: S
   const model = request.body.model;
 
   const route = config.routes[model];
-  if (!route) throw notFound(`The model '${model}' does not exist or you do not have access to it.`, "model_not_found");
+  if (!route)
+    throw notFound(`The model '${model}' does not exist or you do not have access to it.`, "model_not_found");
   if (!modelAllowed([...caller.models], model)) {
     throw forbidden(`This key is not allowed to use the model '${model}'.`, "model_not_allowed");
   }
@@ -71,12 +77,18 @@ export async function proxy(c: Context<AppEnv>, request: ProxyRequest, timing: S
   });
   for (const [name, value] of Object.entries(admission.headers)) c.header(name, value);
   if (admission.error) {
-    c.executionCtx.waitUntil(finish(admission, record.finish({ status: admission.error.status, errorCode: admission.error.code })));
+    c.executionCtx.waitUntil(
+      finish(admission, record.finish({ status: admission.error.status, errorCode: admission.error.code })),
+    );
     throw admission.error;
   }
 
   const routing = timing.start("routing");
-  const context = { requestedModel: model, id: `chatcmpl-${requestId}`, created: Math.floor(services.now() / 1000) };
+  const context = {
+    requestedModel: model,
+    id: `chatcmpl-${requestId}`,
+    created: Math.floor(services.now() / 1000),
+  };
   let chosen: { target: TargetConfig; provider: Target } | null = null;
   const result = await runWithFallback<UpstreamAnswer | UpstreamFailure>(
     targets,
@@ -92,10 +104,9 @@ export async function proxy(c: Context<AppEnv>, request: ProxyRequest, timing: S
         context,
         firstByteTimeoutMs: route.first_byte_timeout_ms,
         idleTimeoutMs: route.idle_timeout_ms,
-        present: (payload, usage) =>
-          presentStreamPayload(payload, request.includeUsage, () =>
-            usage ? services.meter.costUsd(provider.provider, provider.model, usage) : null,
-          ),
+        format: request.output.stream((usage) =>
+          services.meter.costUsd(provider.provider, provider.model, usage),
+        ),
         now: services.now,
         fetcher: services.fetcher,
       });
@@ -108,7 +119,8 @@ export async function proxy(c: Context<AppEnv>, request: ProxyRequest, timing: S
         if (kind === "caller") return;
         const transition = services.breakers.record(targetKey(t), ok);
         if (transition) c.executionCtx.waitUntil(services.publishBreaker(targetKey(t), transition));
-        if (kind === "provider_auth") services.log("warn", "provider rejected its credentials", { target: targetKey(t) });
+        if (kind === "provider_auth")
+          services.log("warn", "provider rejected its credentials", { target: targetKey(t) });
       },
       random: services.random,
       sleep: services.sleep,
@@ -131,7 +143,8 @@ export async function proxy(c: Context<AppEnv>, request: ProxyRequest, timing: S
       finish(admission, record.finish({ status: failure.status, errorCode: failure.error.error.code })),
     );
     timing.endOverhead(null);
-    return errorResponse(new GatewayError(failure.status, failure.error.error.type as never, failure.error.error.message, failure.error.error.code, failure.error.error.param), headersOf(c));
+    const { type, message, code, param } = failure.error.error;
+    throw new GatewayError(failure.status, type, message, code, param);
   }
 
   const answer = outcome.value as UpstreamAnswer;
@@ -139,12 +152,19 @@ export async function proxy(c: Context<AppEnv>, request: ProxyRequest, timing: S
   c.header("server-timing", timing.header());
   if (answer.kind === "json") {
     const usage = answer.usage ?? record.estimate(request, "");
-    const settled = record.finish({ status: 200, errorCode: null, usage, usageSource: answer.usage ? "provider" : "estimated", ttfbMs: answer.ttfbMs });
+    const settled = record.finish({
+      status: 200,
+      errorCode: null,
+      usage,
+      usageSource: answer.usage ? "provider" : "estimated",
+      ttfbMs: answer.ttfbMs,
+    });
     const cost = services.meter.costUsd(picked.provider.provider, picked.provider.model, usage);
-    if (answer.body.usage && typeof answer.body.usage === "object") (answer.body.usage as Record<string, unknown>).cost = cost;
+    if (answer.body.usage && typeof answer.body.usage === "object")
+      (answer.body.usage as Record<string, unknown>).cost = cost;
     if (cost !== null) c.header("x-sluice-cost-usd", String(cost));
     c.executionCtx.waitUntil(finish(admission, settled));
-    return c.json(answer.body, 200);
+    return c.json(request.output.json(answer.body), 200);
   }
 
   c.executionCtx.waitUntil(
@@ -164,36 +184,26 @@ export async function proxy(c: Context<AppEnv>, request: ProxyRequest, timing: S
       );
     }),
   );
-  return new Response(answer.body, { status: 200, headers: { ...headersOf(c), ...SSE_HEADERS } });
+  for (const [name, value] of Object.entries(SSE_HEADERS)) c.header(name, value);
+  return c.body(answer.body, 200);
 }
 
 /** Releases reservations to the real spend, then writes the usage row; both off the hot path. */
-async function finish(admission: Admission, settled: { tokens: number; costMicros: number; write: () => Promise<void> }) {
-  await Promise.all([admission.settle({ tokens: settled.tokens, costMicros: settled.costMicros }), settled.write()]);
+async function finish(
+  admission: Admission,
+  settled: { tokens: number; costMicros: number; write: () => Promise<void> },
+) {
+  await Promise.all([
+    admission.settle({ tokens: settled.tokens, costMicros: settled.costMicros }),
+    settled.write(),
+  ]);
 }
 
-function headersOf(c: Context<AppEnv>): Record<string, string> {
-  const headers: Record<string, string> = {};
-  c.res.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
-  return headers;
-}
-
-/**
- * The usage-only chunk is always requested upstream; the caller sees it (with its cost) only when
- * they asked for it. Every other payload passes through untouched.
- */
-export function presentStreamPayload(payload: string, includeUsage: boolean, cost: () => number | null): string | null {
-  if (!payload.includes('"usage":{') && !payload.includes('"usage": {')) return payload;
-  const chunk = JSON.parse(payload) as { choices?: unknown[]; usage?: Record<string, unknown> };
-  if (!chunk.usage || (chunk.choices && chunk.choices.length > 0)) return payload;
-  if (!includeUsage) return null;
-  chunk.usage.cost = cost();
-  return JSON.stringify(chunk);
-}
-
-function resolveTarget(env: Record<string, unknown>, providers: Record<string, import("../config").ProviderConfig>, target: TargetConfig): Target {
+function resolveTarget(
+  env: Record<string, unknown>,
+  providers: Record<string, import("../config").ProviderConfig>,
+  target: TargetConfig,
+): Target {
   const provider = providers[target.provider];
   if (!provider) throw new Error(`route target names unknown provider ${target.provider}`);
   const secret = provider.api_key_secret ? env[provider.api_key_secret] : undefined;

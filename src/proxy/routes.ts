@@ -1,10 +1,11 @@
-import { type Context as HonoContext, Hono } from "hono";
+import { Hono, type Context as HonoContext } from "hono";
 import type { AppEnv } from "../app";
 import { modelAllowed } from "../auth";
 import { notFound } from "../errors";
 import type { Endpoint } from "../providers";
 import { readJsonBody } from "./body";
 import { proxy } from "./handler";
+import { openaiOutput } from "./output";
 import { ChatRequest, CompletionRequest, EmbeddingRequest } from "./schemas";
 
 /**
@@ -66,7 +67,7 @@ function proxyParsed(
       endpoint,
       body,
       stream: body.stream === true,
-      includeUsage: streamOptions?.include_usage === true,
+      output: openaiOutput(streamOptions?.include_usage === true),
       estimatedPromptTokens: services.estimatePromptTokens(endpoint, body),
       maxOutputTokens,
     },

@@ -90,7 +90,12 @@ export const ChatRequest = z.looseObject({
 
 export const CompletionRequest = z.looseObject({
   ...common,
-  prompt: z.union([z.string(), z.array(z.string()), z.array(z.number().int()), z.array(z.array(z.number().int()))]),
+  prompt: z.union([
+    z.string(),
+    z.array(z.string()),
+    z.array(z.number().int()),
+    z.array(z.array(z.number().int())),
+  ]),
 });
 
 export const EmbeddingRequest = z.looseObject({

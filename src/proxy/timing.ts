@@ -36,7 +36,8 @@ export class ServerTiming {
 
   header(): string {
     const entries = this.phases.map(([name, ms]) => `${name};dur=${ms}`);
-    if (this.upstreamTtfb !== null) entries.push(`upstream;desc="time to first byte";dur=${this.upstreamTtfb}`);
+    if (this.upstreamTtfb !== null)
+      entries.push(`upstream;desc="time to first byte";dur=${this.upstreamTtfb}`);
     entries.push(`overhead;dur=${this.overhead}`);
     return entries.join(", ");
   }

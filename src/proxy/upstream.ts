@@ -1,12 +1,19 @@
 import type { OpenAIErrorBody } from "../errors";
 import type { Endpoint, ProviderAdapter, ResponseContext, Target, TokenUsage } from "../providers";
 import { type AttemptOutcome, classifyStatus, parseRetryAfter } from "../routing";
-import { openRelay, type RelayOptions, StreamStartError, type StreamEnd } from "../streaming/relay";
+import { openRelay, type StreamEnd, type StreamFormat, StreamStartError } from "../streaming/relay";
 
 /** A successful upstream answer, already in the caller's (OpenAI) shape. */
 export type UpstreamAnswer =
   | { kind: "json"; body: Record<string, unknown>; usage: TokenUsage | null; ttfbMs: number }
-  | { kind: "stream"; body: ReadableStream<Uint8Array>; ttfbMs: number; ended: Promise<StreamEnd>; usage: () => TokenUsage | null; generatedText: () => string };
+  | {
+      kind: "stream";
+      body: ReadableStream<Uint8Array>;
+      ttfbMs: number;
+      ended: Promise<StreamEnd>;
+      usage: () => TokenUsage | null;
+      generatedText: () => string;
+    };
 
 /** A failed attempt, ready to become the caller's error if no other target succeeds. */
 export interface UpstreamFailure {
@@ -23,8 +30,8 @@ export interface CallOptions {
   context: ResponseContext;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
-  /** Shapes streamed payloads (usage chunk: cost added, or dropped). */
-  present: RelayOptions["present"];
+  /** How streamed payloads are framed for the caller. */
+  format: StreamFormat;
   now: () => number;
   fetcher: typeof fetch;
 }
@@ -46,7 +53,11 @@ export async function callUpstream(options: CallOptions): Promise<Outcome> {
     try {
       response = await options.fetcher(request.url, { ...request.init, signal: controller.signal });
     } catch {
-      return failure(controller.signal.aborted ? 504 : 502, timeoutOrNetwork(controller.signal.aborted), null);
+      return failure(
+        controller.signal.aborted ? 504 : 502,
+        timeoutOrNetwork(controller.signal.aborted),
+        null,
+      );
     }
     if (!response.ok) {
       const text = await response.text().catch(() => "");
@@ -66,12 +77,17 @@ export async function callUpstream(options: CallOptions): Promise<Outcome> {
       try {
         json = await response.json();
       } catch {
-        return failure(502, upstreamError("The upstream returned an unreadable answer.", "upstream_bad_response"), null);
+        return failure(
+          502,
+          upstreamError("The upstream returned an unreadable answer.", "upstream_bad_response"),
+          null,
+        );
       }
       const { body, usage } = adapter.parseResponse(options.endpoint, json, options.context);
       return { ok: true, value: { kind: "json", body, usage, ttfbMs: now() - started } };
     }
-    if (!response.body) return failure(502, upstreamError("The upstream sent no stream.", "upstream_empty_stream"), null);
+    if (!response.body)
+      return failure(502, upstreamError("The upstream sent no stream.", "upstream_empty_stream"), null);
     const translator = adapter.streamTranslator(options.endpoint, options.context);
     let resolveEnd: (end: StreamEnd) => void = () => {};
     const ended = new Promise<StreamEnd>((resolve) => {
@@ -79,7 +95,7 @@ export async function callUpstream(options: CallOptions): Promise<Outcome> {
     });
     const body = await openRelay(response.body, {
       translator,
-      present: options.present,
+      format: options.format,
       idleTimeoutMs: options.idleTimeoutMs,
       abortUpstream: () => controller.abort(),
       onEnd: resolveEnd,
@@ -98,7 +114,11 @@ export async function callUpstream(options: CallOptions): Promise<Outcome> {
   } catch (err) {
     if (err instanceof StreamStartError) {
       controller.abort();
-      return failure(502, upstreamError(`The upstream stream failed before its first chunk (${err.code}).`, err.code), null);
+      return failure(
+        502,
+        upstreamError(`The upstream stream failed before its first chunk (${err.code}).`, err.code),
+        null,
+      );
     }
     throw err;
   } finally {

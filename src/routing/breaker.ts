@@ -56,7 +56,8 @@ export class CircuitBreakers {
     health.outcomes.push({ at: now, ok });
     if (health.outcomes.length > MAX_OUTCOMES) health.outcomes.shift();
     const windowStart = now - this.config.window_seconds * 1000;
-    while (health.outcomes.length > 0 && (health.outcomes[0]?.at ?? now) < windowStart) health.outcomes.shift();
+    while (health.outcomes.length > 0 && (health.outcomes[0]?.at ?? now) < windowStart)
+      health.outcomes.shift();
     const failures = health.outcomes.filter((o) => !o.ok).length;
     const total = health.outcomes.length;
     if (total >= this.config.min_requests && failures / total >= this.config.failure_ratio) {

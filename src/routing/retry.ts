@@ -23,7 +23,11 @@ const BASE_DELAY_MS = 100;
  * Returns null when the upstream asks for a wait longer than the cap: better to try another target.
  * @example backoffDelay(0, null, Math.random) // 0..100 ms
  */
-export function backoffDelay(attempt: number, retryAfterMs: number | null, random: () => number): number | null {
+export function backoffDelay(
+  attempt: number,
+  retryAfterMs: number | null,
+  random: () => number,
+): number | null {
   if (retryAfterMs !== null) return retryAfterMs <= MAX_RETRY_WAIT_MS ? retryAfterMs : null;
   return Math.round(random() * Math.min(MAX_RETRY_WAIT_MS, BASE_DELAY_MS * 2 ** attempt));
 }

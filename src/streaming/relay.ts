@@ -1,7 +1,8 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 import type { OpenAIErrorBody } from "../errors";
 import { MalformedUpstreamError, type StreamTranslator, type TokenUsage } from "../providers/types";
-import { encodeData, encodeErrorEvent } from "./sse";
+
+const encoder = new TextEncoder();
 
 /** How a relayed stream ended, reported once. */
 export interface StreamEnd {
@@ -13,13 +14,20 @@ export interface StreamEnd {
   errorCode: "upstream_stream_interrupted" | "upstream_idle_timeout" | "upstream_malformed_chunk" | null;
 }
 
+/** How the client's stream is written: OpenAI SSE, or Anthropic events on /v1/messages. */
+export interface StreamFormat {
+  /**
+   * Frames one OpenAI payload for the client (SSE text), possibly rewritten (the usage chunk with
+   * its cost), or null to drop it (the usage chunk the caller did not ask for).
+   */
+  frame(payload: string, usage: TokenUsage | null): string | null;
+  /** The terminal event of a stream cut short. */
+  fail(error: OpenAIErrorBody): string;
+}
+
 export interface RelayOptions {
   translator: StreamTranslator;
-  /**
-   * Shapes each outgoing payload: returns it (possibly rewritten, e.g. the usage chunk with its
-   * cost) or null to drop it (the usage chunk the caller did not ask for).
-   */
-  present: (payload: string, usage: TokenUsage | null) => string | null;
+  format: StreamFormat;
   /** Longest silence between upstream chunks before the stream is cut. */
   idleTimeoutMs: number;
   /** Aborts the upstream request (client gone, timeout). */
@@ -29,7 +37,9 @@ export interface RelayOptions {
 
 /** The upstream failed before anything reached the client: safe to fall back to another target. */
 export class StreamStartError extends Error {
-  constructor(readonly code: "upstream_empty_stream" | "upstream_malformed_chunk" | "upstream_stream_interrupted") {
+  constructor(
+    readonly code: "upstream_empty_stream" | "upstream_malformed_chunk" | "upstream_stream_interrupted",
+  ) {
     super(code);
     this.name = "StreamStartError";
   }
@@ -63,7 +73,8 @@ export async function openRelay(
     onEvent(event: EventSourceMessage) {
       if (malformed) return;
       try {
-        for (const payload of options.translator.push({ event: event.event, data: event.data })) emit(payload);
+        for (const payload of options.translator.push({ event: event.event, data: event.data }))
+          emit(payload);
       } catch (err) {
         if (!(err instanceof MalformedUpstreamError)) throw err;
         malformed = true;
@@ -72,8 +83,8 @@ export async function openRelay(
   });
 
   function emit(payload: string): void {
-    const shaped = options.present(payload, options.translator.usage());
-    if (shaped !== null) pending.push(encodeData(shaped));
+    const framed = options.format.frame(payload, options.translator.usage());
+    if (framed) pending.push(encoder.encode(framed));
   }
 
   function end(result: StreamEnd): void {
@@ -91,7 +102,10 @@ export async function openRelay(
     try {
       if (upstreamComplete !== null) return "done";
       while (pending.length === 0 && !malformed) {
-        const next = await Promise.race([reader.read(), idle]);
+        const read = reader.read();
+        // If the idle timer wins, this read may still fail later (upstream cut): not an unhandled error.
+        read.catch(() => {});
+        const next = await Promise.race([read, idle]);
         if (next === "idle") return "idle";
         if (next.done) {
           parser.feed(decoder.decode());
@@ -158,12 +172,17 @@ export async function openRelay(
     pending = [];
   }
 
-  function failStream(controller: ReadableStreamDefaultController<Uint8Array>, code: NonNullable<StreamEnd["errorCode"]>) {
+  function failStream(
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    code: NonNullable<StreamEnd["errorCode"]>,
+  ) {
     flush(controller);
     options.abortUpstream();
     reader.cancel().catch(() => {});
-    const body: OpenAIErrorBody = { error: { message: ERRORS[code], type: "server_error", param: null, code } };
-    controller.enqueue(encodeErrorEvent(body));
+    const body: OpenAIErrorBody = {
+      error: { message: ERRORS[code], type: "server_error", param: null, code },
+    };
+    controller.enqueue(encoder.encode(options.format.fail(body)));
     end({ complete: false, cancelled: false, errorCode: code });
     controller.close();
   }

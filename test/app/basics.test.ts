@@ -2,7 +2,8 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 
-const call = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`http://sluice.test${path}`, init));
+const call = (path: string, init?: RequestInit) =>
+  exports.default.fetch(new Request(`http://sluice.test${path}`, init));
 
 describe("worker basics", () => {
   it("answers /healthz", async () => {
@@ -21,7 +22,12 @@ describe("worker basics", () => {
     const res = await call("/v2/whatever");
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({
-      error: { message: "Unknown request URL: GET /v2/whatever.", type: "invalid_request_error", param: null, code: "unknown_url" },
+      error: {
+        message: "Unknown request URL: GET /v2/whatever.",
+        type: "invalid_request_error",
+        param: null,
+        code: "unknown_url",
+      },
     });
   });
 

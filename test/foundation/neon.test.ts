@@ -1,5 +1,5 @@
-import { neon, neonConfig } from "@neondatabase/serverless";
 import { env } from "cloudflare:workers";
+import { neon, neonConfig } from "@neondatabase/serverless";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { createDatabase, usageEvents } from "../../src/db";
@@ -21,7 +21,12 @@ describe("Postgres through @neondatabase/serverless from inside workerd", () => 
       tags: { team: "search" },
     });
     const [row] = await db.select().from(usageEvents).where(eq(usageEvents.requestId, requestId));
-    expect(row).toMatchObject({ tenant: "acme", promptTokens: 12, completionTokens: 34, tags: { team: "search" } });
+    expect(row).toMatchObject({
+      tenant: "acme",
+      promptTokens: 12,
+      completionTokens: 34,
+      tags: { team: "search" },
+    });
     expect(row?.costUsd).toBe("0.000022200000");
   });
 

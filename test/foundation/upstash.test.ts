@@ -1,6 +1,6 @@
+import { env } from "cloudflare:workers";
 import { Ratelimit } from "@upstash/ratelimit";
 import { Redis } from "@upstash/redis/cloudflare";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 
 describe("Upstash REST bridge from inside workerd", () => {
@@ -13,7 +13,11 @@ describe("Upstash REST bridge from inside workerd", () => {
   });
 
   it('lets slidingWindow(10, "10 s") pass exactly 10 of 20 calls', async () => {
-    const limiter = new Ratelimit({ redis, limiter: Ratelimit.slidingWindow(10, "10 s"), prefix: `rl:${crypto.randomUUID()}` });
+    const limiter = new Ratelimit({
+      redis,
+      limiter: Ratelimit.slidingWindow(10, "10 s"),
+      prefix: `rl:${crypto.randomUUID()}`,
+    });
     const results = [];
     for (let i = 0; i < 20; i++) results.push(await limiter.limit("caller"));
     expect(results.filter((r) => r.success)).toHaveLength(10);

@@ -31,7 +31,14 @@ export function gateFor(config: ReturnType<typeof testConfig>, opts: Partial<Gat
 /** A caller with a fresh key id (and tenant unless given): tests share one Redis. */
 export function freshCaller(overrides: Partial<Caller> = {}): Caller {
   const id = crypto.randomUUID();
-  return { tenant: `tenant-${id}`, keyId: `key-${id}`, expiresAt: null, plan: null, limits: {}, ...overrides };
+  return {
+    tenant: `tenant-${id}`,
+    keyId: `key-${id}`,
+    expiresAt: null,
+    plan: null,
+    limits: {},
+    ...overrides,
+  };
 }
 
 export function admission(caller: Caller, overrides: Partial<AdmissionRequest> = {}): AdmissionRequest {
@@ -55,3 +62,23 @@ export async function controlCall<T = unknown>(method: "GET" | "POST", path: str
 }
 
 export const bridgeStats = () => controlCall<{ requests: number; commands: number }>("GET", "/redis/stats");
+
+/** Waits until the bridge reaches redis-server again (it reconnects on its own after a restart). */
+export async function waitForRedis(): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if ((await redis.ping().catch(() => null)) === "PONG") return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("Redis did not come back");
+}
+
+/** Stops redis-server for the duration of `body`, then starts it and waits until it answers. */
+export async function withRedisStopped(body: () => Promise<void>): Promise<void> {
+  await controlCall("POST", "/redis/stop");
+  try {
+    await body();
+  } finally {
+    await controlCall("POST", "/redis/start");
+    await waitForRedis();
+  }
+}

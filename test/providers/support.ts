@@ -2,12 +2,17 @@ import { createParser } from "eventsource-parser";
 import type { ResponseContext, StreamTranslator, TokenUsage } from "../../src/providers";
 
 /** The per-request facts every fixture is translated with, unless it says otherwise. */
-export const CONTEXT: ResponseContext = { requestedModel: "my-model", id: "chatcmpl-req1", created: 1_700_000_000 };
+export const CONTEXT: ResponseContext = {
+  requestedModel: "my-model",
+  id: "chatcmpl-req1",
+  created: 1_700_000_000,
+};
 
-/** Raw SSE text in a fixture: one string, or lines joined by "\n" for readability. */
+/** Raw SSE text in a fixture: one string, or its lines (each ended by "\n") for readability. */
 export type SseText = string | string[];
 
-export const sseText = (input: SseText): string => (Array.isArray(input) ? input.join("\n") : input);
+export const sseText = (input: SseText): string =>
+  Array.isArray(input) ? input.map((line) => `${line}\n`).join("") : input;
 
 /** What a translator produced for one upstream body. */
 export interface StreamRun {
@@ -36,7 +41,12 @@ export function replay(translator: StreamTranslator, body: string, cuts: number[
   parser.feed(decoder.decode(bytes.subarray(from)));
   const end = translator.finish();
   payloads.push(...end.payloads);
-  return { payloads, complete: end.complete, usage: translator.usage(), generatedText: translator.generatedText() };
+  return {
+    payloads,
+    complete: end.complete,
+    usage: translator.usage(),
+    generatedText: translator.generatedText(),
+  };
 }
 
 /** Splits SSE text into events with eventsource-parser, cutting the bytes at the given offsets. */
@@ -64,7 +74,12 @@ export function compactPayload(payload: string, ctx: ResponseContext, full: bool
   const chunk = JSON.parse(payload) as Record<string, unknown>;
   if (full) return chunk;
   const { id, object, created, model, choices, usage, ...rest } = chunk;
-  if (id !== ctx.id || object !== "chat.completion.chunk" || created !== ctx.created || model !== ctx.requestedModel) {
+  if (
+    id !== ctx.id ||
+    object !== "chat.completion.chunk" ||
+    created !== ctx.created ||
+    model !== ctx.requestedModel
+  ) {
     throw new Error(`bad chunk envelope: ${payload}`);
   }
   if (Object.keys(rest).length > 0) throw new Error(`unexpected chunk fields: ${payload}`);
@@ -127,7 +142,8 @@ export function reassemble(payloads: string[]): Map<number, AssembledChoice> {
         const existing = choice.toolCalls[call.index];
         if (call.id !== undefined) {
           if (existing) throw new Error(`tool call index ${call.index} opened twice`);
-          if (call.index !== choice.toolCalls.length) throw new Error(`tool call index ${call.index} skips a position`);
+          if (call.index !== choice.toolCalls.length)
+            throw new Error(`tool call index ${call.index} skips a position`);
           choice.toolCalls.push({
             id: call.id,
             type: call.type ?? "",

@@ -1,6 +1,6 @@
 import type { TestProject } from "vitest/node";
-import { generateSigningKey, importSigningKey, mintKey } from "../../src/auth";
 import { startStack } from "../../local/stack";
+import { generateSigningKey, importSigningKey, mintKey } from "../../src/auth";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -19,7 +19,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stack = await startStack({ databaseUrl: process.env.DATABASE_URL });
   const pair = await generateSigningKey("test-1");
   const signer = await importSigningKey(pair.privateJwk);
-  const demo = await mintKey(signer, { tenant: "demo", name: "demo key" }, { issuer: "sluice", audience: "sluice" });
+  const demo = await mintKey(
+    signer,
+    { tenant: "demo", name: "demo key" },
+    { issuer: "sluice", audience: "sluice" },
+  );
   project.provide("workerBindings", {
     ...stack.bindings,
     SLUICE_JWKS: JSON.stringify({ keys: [pair.publicJwk] }),

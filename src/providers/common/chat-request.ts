@@ -155,10 +155,11 @@ export function readJsonRequest(body: Record<string, unknown>): JsonRequest | nu
 }
 
 /**
- * Thinking budgets for `reasoning_effort`, the figures Google's OpenAI-compatible endpoint uses
- * for Gemini, reused for Anthropic so one effort means one budget everywhere.
+ * Thinking budgets for `reasoning_effort`: low, medium and high are the figures Google's
+ * OpenAI-compatible endpoint uses for Gemini, reused for Anthropic so one effort means one budget
+ * everywhere; xhigh (OpenAI's newest level) goes one step further.
  */
-export const THINKING_BUDGETS = { low: 1024, medium: 8192, high: 24576 } as const;
+export const THINKING_BUDGETS = { low: 1024, medium: 8192, high: 24576, xhigh: 32768 } as const;
 
 /**
  * The thinking budget `reasoning_effort` asks for: a number of tokens, 0 when the caller turned
@@ -168,8 +169,13 @@ export function readThinkingBudget(body: Record<string, unknown>): number | null
   const effort = body.reasoning_effort;
   if (effort == null) return null;
   if (effort === "none" || effort === "minimal") return 0;
-  if (effort === "low" || effort === "medium" || effort === "high") return THINKING_BUDGETS[effort];
-  throw invalidField("`reasoning_effort` must be none, minimal, low, medium or high.", "reasoning_effort");
+  if (typeof effort === "string" && Object.hasOwn(THINKING_BUDGETS, effort)) {
+    return THINKING_BUDGETS[effort as keyof typeof THINKING_BUDGETS];
+  }
+  throw invalidField(
+    "`reasoning_effort` must be none, minimal, low, medium, high or xhigh.",
+    "reasoning_effort",
+  );
 }
 
 /** A base64 `data:` URL split into its media type and payload; null for any other URL. */

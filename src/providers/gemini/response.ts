@@ -48,8 +48,8 @@ export function finishReasonOf(reason: unknown, hasToolCalls: boolean): FinishRe
 
 /**
  * The id of a Gemini function call. Gemini usually sends none, so one is derived from the
- * completion id and the call's position: the same answer gets the same ids streamed or not, and
- * ids stay unique across the turns of a conversation.
+ * completion id and the call's position: the same answer gets the same ids streamed or not, ids
+ * stay unique across the turns of a conversation, and they fit OpenAI's 40-character limit.
  */
 export function toolCallId(
   ctx: ResponseContext,
@@ -58,7 +58,11 @@ export function toolCallId(
   given: unknown,
 ): string {
   if (typeof given === "string" && given !== "") return given;
-  const base = ctx.id.replace(/^chatcmpl-/, "").replace(/[^a-zA-Z0-9_-]/g, "_");
+  // OpenAI caps tool call ids at 40 characters: a fallback to it must still accept these.
+  const base = ctx.id
+    .replace(/^chatcmpl-/, "")
+    .replace(/[^a-zA-Z0-9]/g, "")
+    .slice(-24);
   return `call_${base}_${choiceIndex > 0 ? `${choiceIndex}_` : ""}${toolIndex}`;
 }
 

@@ -1,0 +1,423 @@
+/**
+ * `npm run bench [-- --seconds 3 --concurrency 16 --no-write]`
+ *
+ * Builds the gateway and a bare passthrough worker like a deploy would, serves each with the
+ * `workerd` binary in front of the same mock upstream, and measures side by side: the upstream
+ * alone, the passthrough (the floor) and the gateway with auth, limits and metering on.
+ * Prints tables and overwrites bench/RESULTS.md. Every process it starts is stopped on exit.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Bundle, buildGateway, buildPassthrough } from "./build";
+import { type Child, onExit, startChild } from "./children";
+import {
+  type HttpCall,
+  type LoadResult,
+  type LoadRun,
+  requestCount,
+  runLoad,
+  type Sample,
+  sendOnce,
+  summarize,
+} from "./load";
+import { describeMachine, treeCpuSeconds, treePeakRssMb } from "./proc";
+import { type RunInfo, renderResults, renderTables, type TargetFigures } from "./report";
+import type { StackReady } from "./services";
+import { serveBundle, type Workerd, workerdBinary } from "./workerd";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+interface Options {
+  /** Measured seconds per phase and target, split over the rounds. */
+  seconds: number;
+  rounds: number;
+  concurrency: number;
+  write: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = {
+    seconds: Number(process.env.BENCH_SECONDS ?? 3),
+    rounds: 3,
+    concurrency: 16,
+    write: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--seconds") options.seconds = Number(argv[++i]);
+    else if (arg === "--rounds") options.rounds = Number(argv[++i]);
+    else if (arg === "--concurrency") options.concurrency = Number(argv[++i]);
+    else if (arg === "--no-write") options.write = false;
+    else
+      throw new Error(
+        `bench: unknown argument ${arg} (use --seconds N, --rounds N, --concurrency N, --no-write)`,
+      );
+  }
+  if (!(options.seconds > 0 && options.seconds <= 60)) throw new Error("bench: --seconds must be in (0, 60]");
+  if (!(Number.isInteger(options.rounds) && options.rounds >= 1 && options.rounds <= 20)) {
+    throw new Error("bench: --rounds must be an integer in [1, 20]");
+  }
+  if (!(Number.isInteger(options.concurrency) && options.concurrency >= 1 && options.concurrency <= 256)) {
+    throw new Error("bench: --concurrency must be an integer in [1, 256]");
+  }
+  return options;
+}
+
+const log = (message: string) => console.log(`bench: ${message}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts bench/services.ts in a child Node and waits for its BENCH_READY line. */
+async function startService<T>(args: string[]): Promise<{ child: Child; ready: T }> {
+  const child = startChild(
+    process.execPath,
+    ["--import", "tsx", join(ROOT, "bench", "services.ts"), ...args],
+    {
+      cwd: ROOT,
+      env: process.env,
+    },
+  );
+  const ready = await new Promise<T>((resolvePromise, reject) => {
+    let buffered = "";
+    const timer = setTimeout(() => reject(new Error("timed out after 60 s")), 60_000);
+    child.process.stdout?.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const line = buffered.split("\n").find((l) => l.startsWith("BENCH_READY "));
+      if (line === undefined) return;
+      clearTimeout(timer);
+      resolvePromise(JSON.parse(line.slice("BENCH_READY ".length)) as T);
+    });
+    child.process.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with code ${code}`));
+    });
+  }).catch(async (err: Error) => {
+    await child.stop();
+    throw new Error(`bench: services.ts ${args[0]} ${err.message}:\n${child.output().trim()}`);
+  });
+  return { child, ready };
+}
+
+/** A chat request the same for every target, but for the key. */
+function chatCall(path: string, apiKey: string, stream: boolean): HttpCall {
+  const body = {
+    model: "gpt-4o-mini",
+    messages: [
+      { role: "system", content: "You are the benchmark's assistant." },
+      { role: "user", content: "Say hello to the benchmark in a few short words please" },
+    ],
+    max_tokens: 32,
+    ...(stream ? { stream: true } : {}),
+  };
+  return {
+    method: "POST",
+    path,
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+    stream,
+  };
+}
+
+const HEALTHZ: HttpCall = { method: "GET", path: "/healthz", headers: {} };
+
+/** What is being measured: where to send requests and which process does the serving. */
+interface Target {
+  label: string;
+  kind: TargetFigures["kind"];
+  url: string;
+  pid: number;
+  json: HttpCall;
+  stream: HttpCall;
+  healthz: boolean;
+  /** Gateway only: the backing services to count and time. */
+  stack?: { pid: number; ready: StackReady };
+}
+
+/** Fails loudly, body included, unless the target answers both chat calls correctly. */
+async function probe(target: Target, workerdOutput?: () => string): Promise<Sample> {
+  let json: Sample | undefined;
+  for (const call of [target.json, target.stream]) {
+    const sample = await sendOnce(target.url, call);
+    if (!sample.ok) {
+      const what = call.stream ? "a streaming" : "a JSON";
+      const logs = workerdOutput?.().trim();
+      throw new Error(
+        `bench: ${target.label} answered ${what} chat request with HTTP ${sample.status}${
+          sample.status === 200 ? " but no final data: [DONE]" : ""
+        } during warm-up.\nBody:\n${sample.body.slice(0, 4_000)}${logs ? `\nworkerd output:\n${logs.slice(-4_000)}` : ""}`,
+      );
+    }
+    json ??= sample;
+  }
+  return json as Sample;
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`bench: GET ${url} answered ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/** One target's share of one round: its samples and what its processes spent meanwhile. */
+interface Slice {
+  run: LoadRun;
+  cpuSeconds: number;
+  backing?: { redisRequests: number; redisCommands: number; neonRequests: number; cpuSeconds: number };
+}
+
+/** A phase's figures for one target, merged over the rounds. */
+interface PhaseFigures {
+  load: LoadResult;
+  cpuUs: number;
+  /** CPU us per request of each round: their spread says how noisy the machine was. */
+  cpuUsRounds: number[];
+  backing?: TargetFigures["backing"];
+}
+
+type Counters = { requests: number; commands: number };
+
+/** Loads one target for `ms` and charges its serving process's CPU time to the requests. */
+async function slice(target: Target, call: HttpCall, concurrency: number, ms: number): Promise<Slice> {
+  const stack = target.stack;
+  const redisBefore = stack && (await getJson<Counters>(`${stack.ready.controlUrl}/redis/stats`));
+  const neonBefore = stack && (await getJson<{ requests: number }>(stack.ready.neonCountUrl));
+  const stackCpuBefore = stack ? treeCpuSeconds(stack.pid) : 0;
+  const cpuBefore = treeCpuSeconds(target.pid);
+  const run = await runLoad(target.url, call, { concurrency, durationMs: ms });
+  // Work the requests left behind (waitUntil, usage batches, their 5 ms window) belongs to them.
+  await sleep(150);
+  const cpuSeconds = treeCpuSeconds(target.pid) - cpuBefore;
+  if (!stack || !redisBefore || !neonBefore) return { run, cpuSeconds };
+  const stackCpuSeconds = treeCpuSeconds(stack.pid) - stackCpuBefore;
+  const redisAfter = await getJson<Counters>(`${stack.ready.controlUrl}/redis/stats`);
+  const neonAfter = await getJson<{ requests: number }>(stack.ready.neonCountUrl);
+  return {
+    run,
+    cpuSeconds,
+    backing: {
+      redisRequests: redisAfter.requests - redisBefore.requests,
+      redisCommands: redisAfter.commands - redisBefore.commands,
+      neonRequests: neonAfter.requests - neonBefore.requests,
+      cpuSeconds: stackCpuSeconds,
+    },
+  };
+}
+
+/**
+ * Runs a phase in rounds, the targets taking turns (in a rotating order), so that whatever else
+ * the machine is doing weighs on all of them alike; then merges each target's rounds.
+ */
+async function phase(
+  name: string,
+  targets: Target[],
+  pick: (target: Target) => HttpCall | undefined,
+  concurrency: number,
+  options: Options,
+): Promise<Map<Target, PhaseFigures>> {
+  const slices = new Map<Target, Slice[]>();
+  const ms = (options.seconds * 1000) / options.rounds;
+  for (let round = 0; round < options.rounds; round++) {
+    const order = targets.map((_, i) => targets[(i + round) % targets.length] as Target);
+    for (const target of order) {
+      const call = pick(target);
+      if (call === undefined) continue;
+      const list = slices.get(target) ?? [];
+      list.push(await slice(target, call, concurrency, ms));
+      slices.set(target, list);
+    }
+  }
+  const figures = new Map<Target, PhaseFigures>();
+  for (const [target, list] of slices) {
+    const requests = list.reduce((a, sl) => a + requestCount(sl.run), 0) || 1;
+    const perRequest = (seconds: number) => (seconds * 1e6) / requests;
+    const result: PhaseFigures = {
+      load: summarize(list.map((sl) => sl.run)),
+      cpuUs: perRequest(list.reduce((a, sl) => a + sl.cpuSeconds, 0)),
+      cpuUsRounds: list.map((sl) => (sl.cpuSeconds * 1e6) / Math.max(1, requestCount(sl.run))),
+    };
+    const backing = list.map((sl) => sl.backing).filter((b) => b !== undefined);
+    if (backing.length > 0) {
+      result.backing = {
+        redisRequests: backing.reduce((a, b) => a + b.redisRequests, 0) / requests,
+        redisCommands: backing.reduce((a, b) => a + b.redisCommands, 0) / requests,
+        neonRequests: backing.reduce((a, b) => a + b.neonRequests, 0) / requests,
+        cpuUs: perRequest(backing.reduce((a, b) => a + b.cpuSeconds, 0)),
+      };
+    }
+    log(summary(`${name}, ${target.label}`, result));
+    figures.set(target, result);
+  }
+  return figures;
+}
+
+function summary(label: string, f: PhaseFigures): string {
+  const { load } = f;
+  const failed =
+    load.failed > 0 ? `, ${load.failed} FAILED (first: ${load.firstFailure?.slice(0, 300)})` : "";
+  return `${label}: ${Math.round(load.rps)} req/s, p50 ${load.latency.p50.toFixed(2)} ms, p99 ${load.latency.p99.toFixed(2)} ms, TTFB p50 ${load.ttfb.p50.toFixed(2)} ms, ${Math.round(f.cpuUs)} us CPU/req${failed}`;
+}
+
+/** Every phase over every target; the result in the report's shape. */
+async function measureAll(targets: Target[], options: Options): Promise<TargetFigures[]> {
+  const n = options.concurrency;
+  for (const target of targets) {
+    log(`warming up ${target.label}`);
+    await runLoad(target.url, target.json, { concurrency: n, durationMs: 1_500 });
+    await runLoad(target.url, target.stream, { concurrency: n, durationMs: 500 });
+  }
+  const jsonC1 = await phase("JSON c=1", targets, (t) => t.json, 1, options);
+  const jsonCN = await phase(`JSON c=${n}`, targets, (t) => t.json, n, options);
+  const streamC1 = await phase("stream c=1", targets, (t) => t.stream, 1, options);
+  const streamCN = await phase(`stream c=${n}`, targets, (t) => t.stream, n, options);
+  const healthz = await phase(
+    `/healthz c=${n}`,
+    targets,
+    (t) => (t.healthz ? HEALTHZ : undefined),
+    n,
+    options,
+  );
+  return targets.map((target) => {
+    const get = (m: Map<Target, PhaseFigures>) => m.get(target) as PhaseFigures;
+    const h = healthz.get(target);
+    return {
+      label: target.label,
+      kind: target.kind,
+      jsonC1: get(jsonC1).load,
+      jsonCN: get(jsonCN).load,
+      streamC1: get(streamC1).load,
+      streamCN: get(streamCN).load,
+      cpuUsJson: get(jsonCN).cpuUs,
+      cpuUsJsonRounds: get(jsonCN).cpuUsRounds,
+      cpuUsStream: get(streamCN).cpuUs,
+      peakRssMb: treePeakRssMb(target.pid),
+      healthz: h && { load: h.load, cpuUs: h.cpuUs },
+      backing: get(jsonCN).backing,
+    };
+  });
+}
+
+/** Serves a bundle with workerd and checks it answers chat correctly before any load. */
+async function startWorkerTarget(
+  bundle: Bundle,
+  bindings: Record<string, string>,
+  target: Omit<Target, "url" | "pid">,
+  workers: Workerd[],
+): Promise<{ target: Target; probe: Sample }> {
+  log(`starting workerd for the ${target.label}`);
+  const workerd = await serveBundle(ROOT, bundle, bindings);
+  workers.push(workerd);
+  const full: Target = { ...target, url: workerd.url, pid: workerd.pid };
+  return { target: full, probe: await probe(full, workerd.output) };
+}
+
+function versionOf(pkg: string): string {
+  const json = JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as {
+    version: string;
+  };
+  return json.version;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const startedAt = Date.now();
+  // What else the machine was doing: figures taken on a busy machine are noisy (compare within the run).
+  const loadAverageBefore = loadavg()[0] ?? 0;
+  const work = mkdtempSync(join(tmpdir(), "sluice-bench-"));
+  onExit(() => rmSync(work, { recursive: true, force: true }));
+  const children: Child[] = [];
+  const workers: Workerd[] = [];
+  try {
+    log("building the gateway and the passthrough with wrangler deploy --dry-run");
+    const [gatewayBundle, passthroughBundle] = await Promise.all([
+      buildGateway(ROOT, join(work, "gateway")),
+      buildPassthrough(ROOT, join(work, "passthrough")),
+    ]);
+
+    log("starting the mock upstream and the backing services (redis, Postgres)");
+    const mock = await startService<{ url: string }>(["mock"]);
+    children.push(mock.child);
+    const stack = await startService<StackReady>(["stack", mock.ready.url]);
+    children.push(stack.child);
+
+    const upstreamKey = "sk-bench-upstream";
+    const direct: Target = {
+      label: "mock upstream, direct",
+      kind: "direct",
+      url: mock.ready.url,
+      pid: mock.child.pid,
+      json: chatCall("/v1/chat/completions", upstreamKey, false),
+      stream: chatCall("/v1/chat/completions", upstreamKey, true),
+      healthz: false,
+    };
+    await probe(direct);
+    const passthrough = await startWorkerTarget(
+      passthroughBundle,
+      { UPSTREAM_URL: mock.ready.url },
+      {
+        label: "passthrough worker",
+        kind: "passthrough",
+        json: chatCall("/v1/chat/completions", upstreamKey, false),
+        stream: chatCall("/v1/chat/completions", upstreamKey, true),
+        healthz: true,
+      },
+      workers,
+    );
+    const gateway = await startWorkerTarget(
+      gatewayBundle,
+      stack.ready.bindings,
+      {
+        label: "sluice gateway",
+        kind: "gateway",
+        json: chatCall("/v1/chat/completions", stack.ready.apiKey, false),
+        stream: chatCall("/v1/chat/completions", stack.ready.apiKey, true),
+        healthz: true,
+        stack: { pid: stack.child.pid, ready: stack.ready },
+      },
+      workers,
+    );
+    const timing = gateway.probe.headers["server-timing"];
+    const serverTiming = Array.isArray(timing) ? timing.join(", ") : timing;
+
+    const figures = await measureAll([direct, passthrough.target, gateway.target], options);
+
+    const run: RunInfo = {
+      date: new Date().toISOString(),
+      machine: describeMachine(),
+      node: process.version,
+      workerd: execFileSync(workerdBinary(ROOT), ["--version"]).toString().trim(),
+      wrangler: versionOf("wrangler"),
+      postgres: stack.ready.postgresKind,
+      secondsPerPhase: options.seconds,
+      rounds: options.rounds,
+      loadAverageBefore,
+      concurrency: options.concurrency,
+      serverTiming,
+    };
+    console.log(`\n${renderTables(run, figures)}\n`);
+    const failed = figures.some((f) =>
+      [f.jsonC1, f.jsonCN, f.streamC1, f.streamCN].some((l) => l.failed > 0),
+    );
+    if (options.write) {
+      writeFileSync(join(ROOT, "bench", "RESULTS.md"), renderResults(run, figures));
+      log("wrote bench/RESULTS.md");
+    }
+    log(`done in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+    if (failed) {
+      console.error(
+        "bench: some requests failed under load (see the failures column): the figures are suspect",
+      );
+      process.exitCode = 1;
+    }
+  } finally {
+    for (const workerd of workers) await workerd.stop();
+    for (const child of children.reverse()) await child.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});

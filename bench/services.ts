@@ -1,0 +1,160 @@
+/**
+ * Child process entry for the benchmark's local services, so that they never share an event loop
+ * with the load generator:
+ *   node --import tsx bench/services.ts mock           the bare mock provider (the upstream)
+ *   node --import tsx bench/services.ts stack <mockUrl> redis + Upstash bridge, Postgres + Neon
+ *                                                       endpoint, keys, and the gateway's bindings
+ * Prints one line `BENCH_READY <json>` when ready; stops on SIGTERM or when stdin closes (the
+ * parent died).
+ */
+import { randomBytes } from "node:crypto";
+import { Agent, createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { devConfig } from "../local/dev-config";
+import { startMockProvider } from "../local/mock-provider";
+import { startStack } from "../local/stack";
+import { generateSigningKey, importSigningKey, mintKey } from "../src/auth";
+
+/** What `stack` mode hands the parent. */
+export interface StackReady {
+  bindings: Record<string, string>;
+  /** A key on the `bench` plan: every limit checked, none reached. */
+  apiKey: string;
+  /** GET /redis/stats → { requests, commands } of the Upstash bridge. */
+  controlUrl: string;
+  /** GET → { requests } made to the Neon /sql endpoint. */
+  neonCountUrl: string;
+  postgresKind: "postgres" | "pglite";
+}
+
+/** The plan the bench key is on: rate, token, concurrency and budget checks all run, none trips. */
+const BENCH_PLAN = {
+  rpm: 100_000_000,
+  tpm: 1_000_000_000_000,
+  concurrency: 4_096,
+  budget_usd_day: 1e9,
+  budget_usd_month: 1e9,
+};
+
+/** The dev config (every model on the mock) with the bench plan as the only and default plan. */
+function benchConfig(mockUrl: string): Record<string, unknown> {
+  return { ...devConfig(mockUrl), plans: { bench: BENCH_PLAN }, default_plan: "bench" };
+}
+
+/** A transparent HTTP proxy that counts requests; answers `GET /__bench/count` itself. */
+async function startCountingProxy(target: URL): Promise<{ url: string; close(): Promise<void> }> {
+  const agent = new Agent({ keepAlive: true });
+  let requests = 0;
+  const server = createServer((req, res) => {
+    if (req.url === "/__bench/count") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ requests }));
+      return;
+    }
+    requests += 1;
+    const upstream = request(
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.once("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        agent.destroy();
+      }),
+  };
+}
+
+async function startMock(): Promise<{ ready: unknown; stop(): Promise<void> }> {
+  const mock = await startMockProvider();
+  // The mock records every request for tests; forget them so memory stays flat under load.
+  const forget = setInterval(() => mock.clear(), 500);
+  return {
+    ready: { url: mock.url },
+    stop: async () => {
+      clearInterval(forget);
+      await mock.close();
+    },
+  };
+}
+
+async function startBackingStack(mockUrl: string): Promise<{ ready: StackReady; stop(): Promise<void> }> {
+  const stack = await startStack({ databaseUrl: process.env.DATABASE_URL });
+  try {
+    const neonEndpoint = new URL(stack.bindings.NEON_FETCH_ENDPOINT ?? "");
+    const counter = await startCountingProxy(neonEndpoint);
+    const pair = await generateSigningKey("bench-1");
+    const signer = await importSigningKey(pair.privateJwk);
+    const key = await mintKey(
+      signer,
+      { tenant: "bench", name: "bench key", plan: "bench" },
+      { issuer: "sluice", audience: "sluice" },
+    );
+    const bindings: Record<string, string> = {
+      ...stack.bindings,
+      SLUICE_CONFIG: JSON.stringify(benchConfig(mockUrl)),
+      NEON_FETCH_ENDPOINT: `${counter.url}${neonEndpoint.pathname}`,
+      SLUICE_JWKS: JSON.stringify({ keys: [pair.publicJwk] }),
+      SLUICE_SIGNING_KEY: JSON.stringify(pair.privateJwk),
+      ADMIN_TOKEN: randomBytes(24).toString("hex"),
+    };
+    return {
+      ready: {
+        bindings,
+        apiKey: key.token,
+        controlUrl: stack.controlUrl,
+        neonCountUrl: `${counter.url}/__bench/count`,
+        postgresKind: stack.postgresKind,
+      },
+      stop: async () => {
+        await counter.close();
+        await stack.stop();
+      },
+    };
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const [mode, mockUrl] = process.argv.slice(2);
+  let service: { ready: unknown; stop(): Promise<void> };
+  if (mode === "mock") service = await startMock();
+  else if (mode === "stack" && mockUrl) service = await startBackingStack(mockUrl);
+  else throw new Error("usage: bench/services.ts mock | stack <mockUrl>");
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    service.stop().finally(() => process.exit(0));
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.stdin.on("end", stop);
+  process.stdin.on("error", stop);
+  process.stdin.resume();
+  process.stdout.write(`BENCH_READY ${JSON.stringify(service.ready)}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});

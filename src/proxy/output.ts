@@ -1,0 +1,65 @@
+import type { OpenAIErrorBody } from "../errors";
+import {
+  createAnthropicEventEncoder,
+  openAIErrorToAnthropic,
+  openAIResponseToAnthropic,
+} from "../inbound/anthropic";
+import type { TokenUsage } from "../providers";
+import type { StreamFormat } from "../streaming/relay";
+import { sseData } from "../streaming/sse";
+
+/**
+ * The shape the caller gets back. Internally every answer is OpenAI-shaped; `/v1/messages`
+ * callers get Anthropic's shapes instead.
+ */
+export interface OutputFormat {
+  /** A fresh stream framing for one answer. */
+  stream(costOf: (usage: TokenUsage) => number | null): StreamFormat;
+  /** The JSON answer, given the OpenAI one (with `usage.cost` already set). */
+  json(body: Record<string, unknown>): unknown;
+  /** An error body for a status, given the OpenAI-shaped one. */
+  error(status: number, body: OpenAIErrorBody): unknown;
+}
+
+/**
+ * OpenAI output. The usage-only chunk is always requested upstream; the caller sees it (with its
+ * cost) only when they asked for it. Every other payload passes through untouched.
+ */
+export function openaiOutput(includeUsage: boolean): OutputFormat {
+  return {
+    stream: (costOf) => ({
+      frame(payload, usage) {
+        if (!isUsageChunk(payload)) return sseData(payload);
+        if (!includeUsage) return null;
+        const chunk = JSON.parse(payload) as { usage: Record<string, unknown> };
+        chunk.usage.cost = usage ? costOf(usage) : null;
+        return sseData(JSON.stringify(chunk));
+      },
+      fail: (error) => sseData(JSON.stringify(error)),
+    }),
+    json: (body) => body,
+    error: (_status, body) => body,
+  };
+}
+
+/** Anthropic Messages output for `POST /v1/messages`, whatever provider answered. */
+export function anthropicOutput(requestedModel: string): OutputFormat {
+  return {
+    stream: () => {
+      const encoder = createAnthropicEventEncoder(requestedModel);
+      return {
+        frame: (payload) => encoder.push(payload) || null,
+        fail: (error) => encoder.fail(502, error),
+      };
+    },
+    json: (body) => openAIResponseToAnthropic(body, requestedModel),
+    error: (status, body) => openAIErrorToAnthropic(status, body),
+  };
+}
+
+/** The usage-only chunk: a usage object and no choices. Cheap test first; most chunks have none. */
+function isUsageChunk(payload: string): boolean {
+  if (!payload.includes('"usage":{') && !payload.includes('"usage": {')) return false;
+  const chunk = JSON.parse(payload) as { choices?: unknown[]; usage?: unknown };
+  return Boolean(chunk.usage) && (!chunk.choices || chunk.choices.length === 0);
+}
