@@ -3,7 +3,13 @@ import { createKeyVerifier, importSigningKey, type KeyVerifier, parseJwks, type 
 import { type Config, type GatewayEnv, loadConfig } from "./config";
 import { createDatabase, type Database } from "./db";
 import { GatewayError } from "./errors";
-import { createGate, createLimitsRedis, estimatePromptTokens } from "./limits";
+import {
+  createGate,
+  createLimitsRedis,
+  createRevocationCache,
+  estimatePromptTokens,
+  type RevocationCache,
+} from "./limits";
 import type { Gate } from "./limits/types";
 import { createMeter, createUsageWriter } from "./metering";
 import type { Endpoint, TokenUsage } from "./providers";
@@ -64,6 +70,8 @@ export interface Services {
   redis: Redis;
   db: Database;
   gate: Gate;
+  /** Revocation for routes that skip the gate (memoised reads). */
+  revocations: RevocationCache;
   meter: Meter;
   breakers: CircuitBreakers;
   /** Shares a breaker transition with every instance through Redis (run in waitUntil). */
@@ -120,6 +128,7 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
     redis,
     db,
     gate: createGate({ redis, config, now, log }),
+    revocations: createRevocationCache(redis, now),
     meter: createMeter({
       prices: config.prices,
       writer: createUsageWriter({ db, redis, log }),

@@ -11,7 +11,12 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const expected = c.get("services").env.ADMIN_TOKEN ?? "";
     if (!(await adminTokenMatches(extractToken(c.req.raw.headers), expected))) {
-      throw new GatewayError(401, "authentication_error", "Admin credentials required.", "invalid_admin_token");
+      throw new GatewayError(
+        401,
+        "authentication_error",
+        "Admin credentials required.",
+        "invalid_admin_token",
+      );
     }
     await next();
   };

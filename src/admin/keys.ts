@@ -158,6 +158,7 @@ async function storeRevocation(
   const markerExpiresAt = row.expiresAt ? row.expiresAt.getTime() + MARKER_MARGIN_MS : null;
   try {
     await revokeKey(services.redis, row.id, markerExpiresAt, { effectiveAt, now });
+    services.revocations.forget(row.id);
   } catch {
     services.log("error", "could not store key revocation", { keyId: row.id });
     throw new GatewayError(

@@ -52,7 +52,11 @@ export function csvLine(values: unknown[]): string {
  * page however large the export, and nothing is read before the client asks for it.
  * @example new Response(usageCsvStream(db, filters), { headers: { "content-type": "text/csv" } })
  */
-export function usageCsvStream(db: Database, filters: UsageFilters, pageSize = 1_000): ReadableStream<Uint8Array> {
+export function usageCsvStream(
+  db: Database,
+  filters: UsageFilters,
+  pageSize = 1_000,
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let after: { createdAt: string; requestId: string } | null = null;
   let headerSent = false;
@@ -66,7 +70,9 @@ export function usageCsvStream(db: Database, filters: UsageFilters, pageSize = 1
         }
         const rows = await pageUsageRows(db, filters, { after, limit: pageSize, order: "asc" });
         if (rows.length) {
-          controller.enqueue(encoder.encode(rows.map((row) => csvLine(CSV_COLUMNS.map((c) => row[c]))).join("")));
+          controller.enqueue(
+            encoder.encode(rows.map((row) => csvLine(CSV_COLUMNS.map((c) => row[c]))).join("")),
+          );
           const last = rows[rows.length - 1] as UsageEventJson;
           after = { createdAt: last.created_at, requestId: last.request_id };
         }

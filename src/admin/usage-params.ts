@@ -17,7 +17,10 @@ const instant = z
     const zoned = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(text);
     const ms = dateOnly ? Date.parse(`${text}T00:00:00Z`) : zoned ? Date.parse(text) : Number.NaN;
     if (Number.isNaN(ms)) {
-      ctx.addIssue({ code: "custom", message: "must be a date (YYYY-MM-DD) or an ISO 8601 date-time with a zone" });
+      ctx.addIssue({
+        code: "custom",
+        message: "must be a date (YYYY-MM-DD) or an ISO 8601 date-time with a zone",
+      });
       return z.NEVER;
     }
     return new Date(ms);
@@ -40,10 +43,20 @@ const AggregateSchema = FilterSchema.extend({
     .string()
     .optional()
     .transform((text, ctx) => {
-      const fields = [...new Set((text ?? "").split(",").map((f) => f.trim()).filter(Boolean))];
+      const fields = [
+        ...new Set(
+          (text ?? "")
+            .split(",")
+            .map((f) => f.trim())
+            .filter(Boolean),
+        ),
+      ];
       const unknown = fields.filter((f) => !(GROUP_FIELDS as readonly string[]).includes(f));
       if (unknown.length) {
-        ctx.addIssue({ code: "custom", message: `unknown group_by field(s): ${unknown.join(", ")}; use ${GROUP_FIELDS.join(", ")}` });
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown group_by field(s): ${unknown.join(", ")}; use ${GROUP_FIELDS.join(", ")}`,
+        });
         return z.NEVER;
       }
       return fields as GroupField[];
@@ -87,7 +100,10 @@ export function parseAggregateParams(query: Record<string, string>, now: number)
 }
 
 /** Parses `/usage/export` query params. */
-export function parseExportParams(query: Record<string, string>, now: number): { filters: UsageFilters; format: "csv" } {
+export function parseExportParams(
+  query: Record<string, string>,
+  now: number,
+): { filters: UsageFilters; format: "csv" } {
   const q = parse(ExportSchema, query);
   return { filters: toFilters(q, now), format: q.format };
 }
@@ -103,12 +119,16 @@ function parse<S extends z.ZodType>(schema: S, query: Record<string, string>): z
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const param = issue?.path.length ? String(issue.path[0]) : null;
-  throw badRequest(`Invalid query parameter${param ? ` '${param}'` : ""}: ${issue?.message ?? "invalid"}.`, param);
+  throw badRequest(
+    `Invalid query parameter${param ? ` '${param}'` : ""}: ${issue?.message ?? "invalid"}.`,
+    param,
+  );
 }
 
 function toFilters(q: z.output<typeof FilterSchema>, now: number): UsageFilters {
   const to = q.to ?? new Date(now);
   const from = q.from ?? new Date(to.getTime() - DEFAULT_RANGE_MS);
-  if (from.getTime() >= to.getTime()) throw badRequest("Invalid query parameter 'from': must be before 'to'.", "from");
+  if (from.getTime() >= to.getTime())
+    throw badRequest("Invalid query parameter 'from': must be before 'to'.", "from");
   return { from, to, tenant: q.tenant, keyId: q.key_id, model: q.model, provider: q.provider };
 }

@@ -12,7 +12,10 @@ const GROUP_SQL: Record<GroupField, { name: string; expr: SQL }> = {
   model: { name: "model", expr: sql`${u.requestedModel}` },
   provider: { name: "provider", expr: sql`${u.provider}` },
   day: { name: "day", expr: sql`to_char(${u.createdAt} at time zone 'UTC', 'YYYY-MM-DD')` },
-  hour: { name: "hour", expr: sql`to_char(date_trunc('hour', ${u.createdAt} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')` },
+  hour: {
+    name: "hour",
+    expr: sql`to_char(date_trunc('hour', ${u.createdAt} at time zone 'UTC'), 'YYYY-MM-DD"T"HH24:00:00"Z"')`,
+  },
 };
 
 /** Aggregates of one group (or of everything, for totals). */
@@ -48,7 +51,10 @@ const AGGREGATES = sql`
 
 /** The WHERE clause for a time range and the optional filters (the model filter is the requested model). */
 export function whereFilters(f: UsageFilters): SQL {
-  const parts: SQL[] = [sql`${u.createdAt} >= ${f.from.toISOString()}`, sql`${u.createdAt} < ${f.to.toISOString()}`];
+  const parts: SQL[] = [
+    sql`${u.createdAt} >= ${f.from.toISOString()}`,
+    sql`${u.createdAt} < ${f.to.toISOString()}`,
+  ];
   if (f.tenant) parts.push(sql`${u.tenant} = ${f.tenant}`);
   if (f.keyId) parts.push(sql`${u.keyId} = ${f.keyId}`);
   if (f.model) parts.push(sql`${u.requestedModel} = ${f.model}`);
@@ -70,9 +76,24 @@ export async function aggregateUsage(
   const where = whereFilters(filters);
   const groups = groupBy.map((field) => GROUP_SQL[field]);
   const selectGroups = groups.map((g) => sql`${g.expr} as ${sql.identifier(g.name)}, `);
-  const timeOrder = groups.filter((g) => g.name === "day" || g.name === "hour").map((g) => sql`${sql.identifier(g.name)}`);
-  const order = sql.join([...timeOrder, sql`coalesce(sum(${u.costUsd}), 0) desc`, sql`count(*) desc`, ...groups.map((g) => sql`${sql.identifier(g.name)}`)], sql`, `);
-  const groupClause = groups.length ? sql`group by ${sql.join(groups.map((g) => sql`${sql.identifier(g.name)}`), sql`, `)}` : sql``;
+  const timeOrder = groups
+    .filter((g) => g.name === "day" || g.name === "hour")
+    .map((g) => sql`${sql.identifier(g.name)}`);
+  const order = sql.join(
+    [
+      ...timeOrder,
+      sql`coalesce(sum(${u.costUsd}), 0) desc`,
+      sql`count(*) desc`,
+      ...groups.map((g) => sql`${sql.identifier(g.name)}`),
+    ],
+    sql`, `,
+  );
+  const groupClause = groups.length
+    ? sql`group by ${sql.join(
+        groups.map((g) => sql`${sql.identifier(g.name)}`),
+        sql`, `,
+      )}`
+    : sql``;
 
   const [grouped, total] = await db.batch([
     db.execute(sql`select ${sql.join(selectGroups, sql``)}${AGGREGATES}
@@ -83,7 +104,8 @@ export async function aggregateUsage(
   const rows = grouped.rows as Record<string, unknown>[];
   const data = rows.slice(0, limit).map((row) => {
     const out: Record<string, unknown> = {};
-    for (const g of groups) out[g.name] = row[g.name] === null || row[g.name] === undefined ? null : String(row[g.name]);
+    for (const g of groups)
+      out[g.name] = row[g.name] === null || row[g.name] === undefined ? null : String(row[g.name]);
     return { ...out, ...toAggregate(row) } as UsageGroupRow;
   });
   const totalRow = (total.rows as Record<string, unknown>[])[0] ?? {};
@@ -200,7 +222,8 @@ function toEventJson(row: Record<string, unknown>): UsageEventJson {
     cache_write_tokens: num(row.cache_write_tokens),
     reasoning_tokens: num(row.reasoning_tokens),
     usage_source: String(row.usage_source),
-    cost_usd: row.cost_usd === null || row.cost_usd === undefined ? null : formatUsd(parseUsd(String(row.cost_usd))),
+    cost_usd:
+      row.cost_usd === null || row.cost_usd === undefined ? null : formatUsd(parseUsd(String(row.cost_usd))),
     unpriced: row.unpriced === true || row.unpriced === "t",
     latency_ms: num(row.latency_ms),
     ttfb_ms: nullableNum(row.ttfb_ms),
@@ -212,7 +235,10 @@ function toEventJson(row: Record<string, unknown>): UsageEventJson {
 /** Opaque cursor for the listing: base64url of the last row's position. */
 export function encodeCursor(position: RowPosition): string {
   const bytes = new TextEncoder().encode(JSON.stringify([position.createdAt, position.requestId]));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 
 /** Decodes a cursor or throws a 400 naming `cursor`. */

@@ -54,7 +54,11 @@ export function usageRoutes(deps: UsageRouteDeps): Hono {
     const params = parseListParams(c.req.query(), now());
     const after = params.cursor ? decodeCursor(params.cursor) : null;
     // One extra row tells whether another page exists without a count query.
-    const rows = await pageUsageRows(deps.db(), params.filters, { after, limit: params.limit + 1, order: "desc" });
+    const rows = await pageUsageRows(deps.db(), params.filters, {
+      after,
+      limit: params.limit + 1,
+      order: "desc",
+    });
     const data = rows.slice(0, params.limit);
     const hasMore = rows.length > params.limit;
     const last = data[data.length - 1];
@@ -62,12 +66,14 @@ export function usageRoutes(deps: UsageRouteDeps): Hono {
       object: "list",
       data,
       has_more: hasMore,
-      next_cursor: hasMore && last ? encodeCursor({ createdAt: last.created_at, requestId: last.request_id }) : null,
+      next_cursor:
+        hasMore && last ? encodeCursor({ createdAt: last.created_at, requestId: last.request_id }) : null,
     });
   });
 
   app.onError((err) => {
-    if (!(err instanceof GatewayError)) deps.log?.("error", "admin usage query failed", { error: describe(err) });
+    if (!(err instanceof GatewayError))
+      deps.log?.("error", "admin usage query failed", { error: describe(err) });
     return errorResponse(err);
   });
 

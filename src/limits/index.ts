@@ -8,5 +8,6 @@ export { isRevokedKeyName, revokedKeyName } from "./keys";
 export { createLimitsRedis } from "./redis";
 export { resolveLimits, usdToMicros } from "./resolve";
 export { isKeyRevoked, revokeKey } from "./revocation";
+export { createRevocationCache, type RevocationCache } from "./revocation-cache";
 export { countTextTokens, estimatePromptTokens, estimateRequestTokens, IMAGE_TOKENS } from "./tokens";
 export type { Admission, AdmissionRequest, Caller, Gate } from "./types";

@@ -3,7 +3,15 @@ import type { Endpoint, TokenUsage } from "../providers/types";
 import { ZERO_USAGE } from "../providers/types";
 import type { Meter, RequestMeter } from "../services";
 import { estimateUsage } from "./estimate";
-import { type Cost, costOf, createPriceBook, type PriceBook, toMicrosCeil, toUsdNumber, worstCaseMicros } from "./prices";
+import {
+  type Cost,
+  costOf,
+  createPriceBook,
+  type PriceBook,
+  toMicrosCeil,
+  toUsdNumber,
+  worstCaseMicros,
+} from "./prices";
 import { isEmptyUsage } from "./row";
 import type { UsageRecord } from "./types";
 import type { UsageWriter } from "./writer";

@@ -47,7 +47,8 @@ export function createPriceBook(overrides: readonly PriceInput[] = [], defaults 
   // Later rows win: kept defaults first, then operator rows (also over a default's alias).
   for (const row of [...defaults.filter((row) => !replaced.has(rowKey(row))), ...overrides]) {
     const price = toPrice(row);
-    for (const name of [row.model, ...(row.aliases ?? [])]) byName.set(`${row.provider ?? "*"}|${name}`, price);
+    for (const name of [row.model, ...(row.aliases ?? [])])
+      byName.set(`${row.provider ?? "*"}|${name}`, price);
   }
 
   const find = (provider: string | null | undefined, name: string): Price | undefined =>
@@ -96,7 +97,8 @@ function rates(input: number, output: number, cachedInput?: number, cacheWrite?:
  * @example usdPerMillionToPico(0.28) // 280000n
  */
 export function usdPerMillionToPico(usdPerMillion: number): bigint {
-  if (!Number.isFinite(usdPerMillion) || usdPerMillion < 0) throw new RangeError(`invalid price ${usdPerMillion}`);
+  if (!Number.isFinite(usdPerMillion) || usdPerMillion < 0)
+    throw new RangeError(`invalid price ${usdPerMillion}`);
   return decimalToScaled(String(usdPerMillion), 6);
 }
 

@@ -32,9 +32,15 @@ return 0`;
  * Spools rows to the Redis list; returns how many did not fit (0 normally).
  * @example const overflow = await spoolRows(redis, rows)
  */
-export async function spoolRows(redis: SpoolRedis, rows: readonly UsageRow[], maxRows = SPOOL_MAX_ROWS): Promise<number> {
+export async function spoolRows(
+  redis: SpoolRedis,
+  rows: readonly UsageRow[],
+  maxRows = SPOOL_MAX_ROWS,
+): Promise<number> {
   if (!rows.length) return 0;
-  const appended = Number(await redis.eval(BOUNDED_PUSH, [SPOOL_KEY], [String(maxRows), ...rows.map(serializeRow)]));
+  const appended = Number(
+    await redis.eval(BOUNDED_PUSH, [SPOOL_KEY], [String(maxRows), ...rows.map(serializeRow)]),
+  );
   return rows.length - appended;
 }
 
@@ -66,12 +72,17 @@ export interface FlushSpoolResult {
  * so nothing is lost and nothing doubled. A lease keeps two flushers from trimming each other's rows.
  * @example ctx.waitUntil(flushSpool(db, redis))
  */
-export async function flushSpool(db: Database, redis: SpoolRedis, opts: FlushSpoolOptions = {}): Promise<FlushSpoolResult> {
+export async function flushSpool(
+  db: Database,
+  redis: SpoolRedis,
+  opts: FlushSpoolOptions = {},
+): Promise<FlushSpoolResult> {
   const batchRows = opts.batchRows ?? 500;
   const maxRows = opts.maxRows ?? 50_000;
   const token = crypto.randomUUID();
   const leased = await redis.set(LOCK_KEY, token, { nx: true, px: opts.leaseMs ?? 120_000 });
-  if (leased !== "OK") return { flushed: 0, deadLettered: 0, remaining: await redis.llen(SPOOL_KEY), skipped: true };
+  if (leased !== "OK")
+    return { flushed: 0, deadLettered: 0, remaining: await redis.llen(SPOOL_KEY), skipped: true };
 
   let flushed = 0;
   let deadLettered = 0;
@@ -83,7 +94,8 @@ export async function flushSpool(db: Database, redis: SpoolRedis, opts: FlushSpo
       for (const item of items) {
         const row = deserializeRow(item);
         if (row) rows.push(row);
-        else opts.log?.("error", "malformed usage row in spool, dropped", { item: String(item).slice(0, 200) });
+        else
+          opts.log?.("error", "malformed usage row in spool, dropped", { item: String(item).slice(0, 200) });
       }
       deadLettered += await insertOrDeadLetter(db, redis, rows, opts.log);
       await redis.ltrim(SPOOL_KEY, items.length, -1);

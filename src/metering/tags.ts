@@ -24,7 +24,8 @@ export function callerTags(
 
   if (isObject(body)) {
     if (isObject(body.metadata)) {
-      for (const [key, value] of Object.entries(body.metadata)) if (typeof value === "string") put(key, value);
+      for (const [key, value] of Object.entries(body.metadata))
+        if (typeof value === "string") put(key, value);
     }
     if (typeof body.user === "string" && body.user) put("user", body.user);
   }

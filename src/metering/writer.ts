@@ -1,11 +1,15 @@
 import type { Database } from "../db/client";
 import { describeDbError, insertUsageRows, isPermanentDbError } from "./insert";
 import type { Cost } from "./prices";
-import { type UsageRow, toUsageRow } from "./row";
+import { toUsageRow, type UsageRow } from "./row";
 import { type SpoolRedis, spoolRows } from "./spool";
 import type { UsageRecord } from "./types";
 
-type Log = (level: "debug" | "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
+type Log = (
+  level: "debug" | "info" | "warn" | "error",
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
 
 export interface UsageWriterOptions {
   /** Lazily, so an isolate that never meters never builds a client. */
@@ -62,7 +66,8 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
   const warnedUnpriced = new Set<string>();
   let open: Batch | undefined;
 
-  const resolve = <T>(value: T | (() => T)): T => (typeof value === "function" ? (value as () => T)() : value);
+  const resolve = <T>(value: T | (() => T)): T =>
+    typeof value === "function" ? (value as () => T)() : value;
 
   function send(batch: Batch): void {
     // clearTimeout from another request's context may not reach the timer: the flag makes it harmless.
@@ -89,7 +94,10 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
         if (isPermanentDbError(error)) break;
       }
     }
-    opts.log("warn", "usage insert failed, spooling", { rows: rows.length, error: describeDbError(lastError) });
+    opts.log("warn", "usage insert failed, spooling", {
+      rows: rows.length,
+      error: describeDbError(lastError),
+    });
     await spool(rows);
   }
 
@@ -152,4 +160,3 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
-

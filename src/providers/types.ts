@@ -85,7 +85,12 @@ export class MalformedUpstreamError extends Error {
 export interface ProviderAdapter {
   kind: WireFormat;
   /** Builds the upstream request for an OpenAI-shaped body (validated; unknown fields kept). */
-  buildRequest(endpoint: Endpoint, body: Record<string, unknown>, target: Target, stream: boolean): UpstreamRequest;
+  buildRequest(
+    endpoint: Endpoint,
+    body: Record<string, unknown>,
+    target: Target,
+    stream: boolean,
+  ): UpstreamRequest;
   /** Non-stream upstream JSON to the OpenAI answer plus its usage. */
   parseResponse(
     endpoint: Endpoint,

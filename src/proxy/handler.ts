@@ -137,7 +137,7 @@ export async function proxy(
   }
 
   const outcome = result.result;
-  if (!outcome || !outcome.ok || !picked) {
+  if (!outcome?.ok || !picked) {
     const failure = outcome && !outcome.ok ? (outcome.failure as UpstreamFailure) : noTargetFailure(route);
     c.executionCtx.waitUntil(
       finish(admission, record.finish({ status: failure.status, errorCode: failure.error.error.code })),

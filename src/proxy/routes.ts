@@ -1,7 +1,7 @@
-import { Hono, type Context as HonoContext } from "hono";
+import { Hono, type Context as HonoContext, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app";
 import { modelAllowed } from "../auth";
-import { notFound } from "../errors";
+import { invalidApiKey, notFound } from "../errors";
 import type { Endpoint } from "../providers";
 import { readJsonBody } from "./body";
 import { proxy } from "./handler";
@@ -33,6 +33,10 @@ export function openaiRoutes(): Hono<AppEnv> {
     const body = await readJsonBody(c.req.raw, EmbeddingRequest, services.config.max_body_bytes);
     return proxyParsed(c, "embeddings", { ...body, stream: false }, 0);
   });
+
+  // Listing models skips the gate, so it checks revocation itself.
+  api.use("/models/*", refuseRevoked());
+  api.use("/models", refuseRevoked());
 
   api.get("/models", (c) => {
     const models = visibleModels(c);
@@ -73,6 +77,21 @@ function proxyParsed(
     },
     timing,
   );
+}
+
+function refuseRevoked(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const services = c.get("services");
+    let revoked: boolean;
+    try {
+      revoked = await services.revocations.isRevoked(c.get("caller").keyId);
+    } catch {
+      // Redis unreachable: the operator's policy decides (default: serve, the signature is valid).
+      revoked = services.config.failure_policy.revocation === "closed";
+    }
+    if (revoked) throw invalidApiKey("This API key has been revoked.");
+    await next();
+  };
 }
 
 function visibleModels(c: Context): string[] {

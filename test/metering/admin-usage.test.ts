@@ -30,7 +30,7 @@ beforeAll(async () => {
   const rand = rng(42);
   const pick = <T>(items: T[]): T => items[Math.floor(rand() * items.length)] as T;
   for (let i = 0; i < 150; i++) {
-    const model = pick(["gpt-4.1", "claude-sonnet-4-5", "=HYPERLINK(\"x\")"]);
+    const model = pick(["gpt-4.1", "claude-sonnet-4-5", '=HYPERLINK("x")']);
     const prompt = Math.floor(rand() * 5_000);
     const unpriced = rand() < 0.1;
     const record = makeRecord({
@@ -49,10 +49,14 @@ beforeAll(async () => {
       },
       latencyMs: Math.floor(rand() * 3_000),
       // Every fifth row shares its timestamp with the one before: paging must break ties by request_id.
-      createdAt: new Date(start + Math.floor(i / 5) * 5 * (3 * DAY) / 150 + (i % 5 === 1 ? 0 : (i % 5) * 1_000)),
+      createdAt: new Date(
+        start + (Math.floor(i / 5) * 5 * (3 * DAY)) / 150 + (i % 5 === 1 ? 0 : (i % 5) * 1_000),
+      ),
       tags: i % 10 === 0 ? { note: 'quote " comma , newline \n end', team: "=cmd" } : null,
     });
-    rows.push(toUsageRow(record, unpriced ? null : { picoUsd: BigInt(Math.floor(rand() * 1e9)) * 1_000n + 7n }));
+    rows.push(
+      toUsageRow(record, unpriced ? null : { picoUsd: BigInt(Math.floor(rand() * 1e9)) * 1_000n + 7n }),
+    );
   }
   await insertUsageRows(db, rows);
 });
@@ -125,21 +129,34 @@ describe("GET /usage", () => {
   it("groups by key and provider (top keys by cost first) and by hour", async () => {
     const byKey = await getJson(`/usage?${window}&group_by=key,provider`);
     for (const group of byKey.body.data) {
-      expectAggregate(group, rows.filter((r) => r.keyId === group.key_id && r.provider === group.provider));
+      expectAggregate(
+        group,
+        rows.filter((r) => r.keyId === group.key_id && r.provider === group.provider),
+      );
     }
     const costs = byKey.body.data.map((g: { cost_usd: string }) => parseUsd(g.cost_usd));
     expect(costs).toEqual([...costs].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
 
     const byHour = await getJson(`/usage?${window}&group_by=hour`);
     expect(byHour.body.data).toHaveLength(new Set(rows.map(hourOf)).size);
-    for (const group of byHour.body.data) expectAggregate(group, rows.filter((r) => hourOf(r) === group.hour));
+    for (const group of byHour.body.data)
+      expectAggregate(
+        group,
+        rows.filter((r) => hourOf(r) === group.hour),
+      );
   });
 
   it("filters by tenant, key_id, model and provider", async () => {
     const [tenant] = tenants as [string];
-    const filtered = await getJson(`/usage?${window}&tenant=${tenant}&key_id=key-b&provider=openai&model=gpt-4.1`);
+    const filtered = await getJson(
+      `/usage?${window}&tenant=${tenant}&key_id=key-b&provider=openai&model=gpt-4.1`,
+    );
     const subset = rows.filter(
-      (r) => r.tenant === tenant && r.keyId === "key-b" && r.provider === "openai" && r.requestedModel === "gpt-4.1",
+      (r) =>
+        r.tenant === tenant &&
+        r.keyId === "key-b" &&
+        r.provider === "openai" &&
+        r.requestedModel === "gpt-4.1",
     );
     expectAggregate(filtered.body.totals, subset);
     expect(filtered.body.data).toHaveLength(1);
@@ -206,10 +223,15 @@ describe("GET /usage/export", () => {
 
     const col = (name: string) => header.indexOf(name);
     const tagged = lines.find((l) => l[col("tags")] !== "") as string[];
-    expect(JSON.parse(tagged[col("tags")] as string)).toEqual({ note: 'quote " comma , newline \n end', team: "=cmd" });
+    expect(JSON.parse(tagged[col("tags")] as string)).toEqual({
+      note: 'quote " comma , newline \n end',
+      team: "=cmd",
+    });
     // A model name a spreadsheet would run as a formula is defused with a leading apostrophe.
-    const formula = lines.find((l) => (l[col("requested_model")] as string).includes("HYPERLINK")) as string[];
-    expect(formula[col("requested_model")]).toBe("'=HYPERLINK(\"x\")");
+    const formula = lines.find((l) =>
+      (l[col("requested_model")] as string).includes("HYPERLINK"),
+    ) as string[];
+    expect(formula[col("requested_model")]).toBe('\'=HYPERLINK("x")');
     // Exact costs, as stored.
     const byId = new Map(rows.map((r) => [r.requestId, r]));
     for (const l of lines) expect(l[col("cost_usd")]).toBe(byId.get(l[0] as string)?.costUsd ?? "");
@@ -245,6 +267,10 @@ describe("GET /usage/requests", () => {
     const order = seen.map((r) => `${r.created_at}|${r.request_id}`);
     expect(order).toEqual([...order].sort().reverse());
     const first = seen.find((r) => r.request_id === rows[0]?.requestId);
-    expect(first).toMatchObject({ tenant: rows[0]?.tenant, cost_usd: rows[0]?.costUsd, status: rows[0]?.status });
+    expect(first).toMatchObject({
+      tenant: rows[0]?.tenant,
+      cost_usd: rows[0]?.costUsd,
+      status: rows[0]?.status,
+    });
   });
 });

@@ -37,9 +37,21 @@ describe("meter", () => {
     const started = clock.ms;
     const request = begin(meter, tenant, started);
     request.setTarget("relay", "gpt-4.1", 2);
-    const usage: TokenUsage = { promptTokens: 1_000, completionTokens: 100, cachedReadTokens: 200, cacheWriteTokens: 0, reasoningTokens: 10 };
+    const usage: TokenUsage = {
+      promptTokens: 1_000,
+      completionTokens: 100,
+      cachedReadTokens: 200,
+      cacheWriteTokens: 0,
+      reasoningTokens: 10,
+    };
     clock.ms += 1_234;
-    const settled = request.finish({ status: 200, errorCode: null, usage, usageSource: "provider", ttfbMs: 300 });
+    const settled = request.finish({
+      status: 200,
+      errorCode: null,
+      usage,
+      usageSource: "provider",
+      ttfbMs: 300,
+    });
     // 800 x 1,500,000 + 200 x 1,500,000 (no cached price: input) + 100 x 6,000,000 picodollars
     expect(meter.costUsd("relay", "gpt-4.1", usage)).toBe(0.0021);
     expect(settled).toMatchObject({ tokens: 1_100, costMicros: 2_100 });
@@ -70,7 +82,13 @@ describe("meter", () => {
     expect(settled).toMatchObject({ tokens: 0, costMicros: 0 });
     await settled.write();
     expect(await rowsOf(db, tenant)).toMatchObject([
-      { status: 429, error_code: "rate_limit_exceeded", cost_text: "0.000000000000", unpriced: false, provider: null },
+      {
+        status: 429,
+        error_code: "rate_limit_exceeded",
+        cost_text: "0.000000000000",
+        unpriced: false,
+        provider: null,
+      },
     ]);
   });
 
@@ -79,7 +97,13 @@ describe("meter", () => {
     const { meter, clock } = setup();
     const request = begin(meter, tenant, clock.ms);
     request.setTarget("local", "mystery-1", 1);
-    const usage: TokenUsage = { promptTokens: 10, completionTokens: 5, cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+    const usage: TokenUsage = {
+      promptTokens: 10,
+      completionTokens: 5,
+      cachedReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+    };
     expect(meter.costUsd("local", "mystery-1", usage)).toBeNull();
     expect(meter.worstCaseMicros("local", "mystery-1", 10, 10)).toBeNull();
     const settled = request.finish({ status: 200, errorCode: null, usage });

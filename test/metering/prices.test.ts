@@ -34,7 +34,10 @@ describe("cost per wire format, exact to the picodollar", () => {
   });
 
   it("OpenAI: a price with a fraction of a cent per million (gpt-4.1-nano cached 0.025)", () => {
-    const cost = costOf(price("openai", "gpt-4.1-nano"), usage({ promptTokens: 1_000, cachedReadTokens: 999, completionTokens: 1 }));
+    const cost = costOf(
+      price("openai", "gpt-4.1-nano"),
+      usage({ promptTokens: 1_000, cachedReadTokens: 999, completionTokens: 1 }),
+    );
     // 1 x 100,000 + 999 x 25,000 + 1 x 400,000
     expect(cost.picoUsd).toBe(25_475_000n);
     expect(formatUsd(cost.picoUsd)).toBe("0.000025475");
@@ -53,7 +56,9 @@ describe("cost per wire format, exact to the picodollar", () => {
 
   it("Anthropic: aliases and dated snapshots find the same price", () => {
     expect(book.lookup("anthropic", "claude-sonnet-4.5")).toBe(price("anthropic", "claude-sonnet-4-5"));
-    expect(book.lookup("anthropic", "claude-sonnet-4-5-20250929")).toBe(price("anthropic", "claude-sonnet-4-5"));
+    expect(book.lookup("anthropic", "claude-sonnet-4-5-20250929")).toBe(
+      price("anthropic", "claude-sonnet-4-5"),
+    );
     expect(book.lookup("openai", "gpt-4o-mini-2024-07-18")).toBe(price("openai", "gpt-4o-mini"));
   });
 
@@ -69,7 +74,10 @@ describe("cost per wire format, exact to the picodollar", () => {
 
   it("Gemini 2.5 Pro: the base price up to 200k prompt tokens, the tier above", () => {
     const pro = price("google", "gemini-2.5-pro");
-    const atLimit = costOf(pro, usage({ promptTokens: 200_000, cachedReadTokens: 50_000, completionTokens: 1_000 }));
+    const atLimit = costOf(
+      pro,
+      usage({ promptTokens: 200_000, cachedReadTokens: 50_000, completionTokens: 1_000 }),
+    );
     // 150,000 x 1,250,000 + 50,000 x 125,000 + 1,000 x 10,000,000
     expect(atLimit.picoUsd).toBe(187_500_000_000n + 6_250_000_000n + 10_000_000_000n);
     expect(formatUsd(atLimit.picoUsd)).toBe("0.20375");
@@ -82,7 +90,10 @@ describe("cost per wire format, exact to the picodollar", () => {
 
   it("DeepSeek: cache hits at the hit price, misses at input (looked up by alias)", () => {
     // prompt_cache_hit_tokens 3,000 + prompt_cache_miss_tokens 1,000
-    const cost = costOf(price("deepseek", "deepseek-v3.2"), usage({ promptTokens: 4_000, cachedReadTokens: 3_000, completionTokens: 500 }));
+    const cost = costOf(
+      price("deepseek", "deepseek-v3.2"),
+      usage({ promptTokens: 4_000, cachedReadTokens: 3_000, completionTokens: 500 }),
+    );
     // 1,000 x 280,000 + 3,000 x 28,000 + 500 x 420,000
     expect(cost.picoUsd).toBe(280_000_000n + 84_000_000n + 210_000_000n);
     expect(formatUsd(cost.picoUsd)).toBe("0.000574");
@@ -104,7 +115,12 @@ describe("price book", () => {
     const custom = createPriceBook([{ model: "claude-sonnet-4-5", input: 1, output: 2 }]);
     const p = custom.lookup("anthropic", "claude-sonnet-4-5");
     // Absent cached and cache-write prices default to input.
-    expect(p?.base).toEqual({ input: 1_000_000n, output: 2_000_000n, cachedInput: 1_000_000n, cacheWrite: 1_000_000n });
+    expect(p?.base).toEqual({
+      input: 1_000_000n,
+      output: 2_000_000n,
+      cachedInput: 1_000_000n,
+      cacheWrite: 1_000_000n,
+    });
     // The default's alias went with the default row.
     expect(custom.lookup("anthropic", "claude-sonnet-4.5")).toBeNull();
   });

@@ -45,7 +45,16 @@ describe("usage spool", () => {
       maxBatchRows: 50,
     });
     const records = Array.from({ length: 200 }, (_, i) =>
-      makeRecord({ tenant, usage: { promptTokens: i, completionTokens: 1, cachedReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 } }),
+      makeRecord({
+        tenant,
+        usage: {
+          promptTokens: i,
+          completionTokens: 1,
+          cachedReadTokens: 0,
+          cacheWriteTokens: 0,
+          reasoningTokens: 0,
+        },
+      }),
     );
 
     await control("postgres/down");

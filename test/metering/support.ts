@@ -1,5 +1,5 @@
-import { Redis } from "@upstash/redis/cloudflare";
 import { env } from "cloudflare:workers";
+import { Redis } from "@upstash/redis/cloudflare";
 import { sql } from "drizzle-orm";
 import { createDatabase, type Database } from "../../src/db";
 import type { UsageRecord } from "../../src/metering";
@@ -13,7 +13,10 @@ export function testDb(): Database {
 }
 
 export function testRedis(): Redis {
-  return new Redis({ url: bindings.UPSTASH_REDIS_REST_URL as string, token: bindings.UPSTASH_REDIS_REST_TOKEN as string });
+  return new Redis({
+    url: bindings.UPSTASH_REDIS_REST_URL as string,
+    token: bindings.UPSTASH_REDIS_REST_TOKEN as string,
+  });
 }
 
 /** Calls the stack's control endpoint (e.g. "postgres/down"). */
@@ -54,7 +57,9 @@ export function makeRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
 
 /** Every column of a tenant's rows, as Postgres stores them. */
 export async function rowsOf(db: Database, tenant: string): Promise<Record<string, unknown>[]> {
-  const result = await db.execute(sql`select *, cost_usd::text as cost_text from usage_events where tenant = ${tenant} order by request_id`);
+  const result = await db.execute(
+    sql`select *, cost_usd::text as cost_text from usage_events where tenant = ${tenant} order by request_id`,
+  );
   return result.rows as Record<string, unknown>[];
 }
 

@@ -35,7 +35,13 @@ describe("usage writer", () => {
         tenant,
         keyId: `key-${i % 3}`,
         stream: i % 2 === 0,
-        usage: { promptTokens: 1_000 + i, completionTokens: 10 * i, cachedReadTokens: i, cacheWriteTokens: 0, reasoningTokens: i % 5 },
+        usage: {
+          promptTokens: 1_000 + i,
+          completionTokens: 10 * i,
+          cachedReadTokens: i,
+          cacheWriteTokens: 0,
+          reasoningTokens: i % 5,
+        },
         tags: i % 4 === 0 ? { team: "search", "odd,key": 'va"l' } : null,
         createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)),
       }),
@@ -73,7 +79,9 @@ describe("usage writer", () => {
   it("splits a burst larger than the batch size into full batches", async () => {
     const tenant = uniqueTenant("split");
     const writer = createUsageWriter({ db, redis: null, log: silent, maxBatchRows: 10 });
-    await Promise.all(Array.from({ length: 25 }, () => writer.record(makeRecord({ tenant }), { picoUsd: 1n })));
+    await Promise.all(
+      Array.from({ length: 25 }, () => writer.record(makeRecord({ tenant }), { picoUsd: 1n })),
+    );
     expect(counter.count()).toBe(3);
     expect(await countOf(db, tenant)).toEqual({ rows: 25, distinct: 25 });
   });
@@ -108,7 +116,9 @@ describe("usage writer", () => {
       [null, true],
       [null, true],
     ]);
-    expect(warnings).toEqual([{ message: expect.stringContaining("no price"), fields: { model: "local/mystery-1" } }]);
+    expect(warnings).toEqual([
+      { message: expect.stringContaining("no price"), fields: { model: "local/mystery-1" } },
+    ]);
   });
 
   it("flush() sends the open batch without waiting for the window", async () => {

@@ -16,10 +16,14 @@ interface CliResult {
 /** Runs `local/cli/keys.ts` the way `npm run keys` does, with only the env given here (plus PATH). */
 async function keys(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ["--import", "tsx", "local/cli/keys.ts", ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", ...env },
-    });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ["--import", "tsx", "local/cli/keys.ts", ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? "", ...env },
+      },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };

@@ -35,7 +35,8 @@ describe("orderTargets", () => {
     for (let i = 0; i < 1000; i++) {
       const order = orderTargets(r);
       expect(new Set(order.map((t) => t.provider)).size).toBe(3);
-      counts[order[0]?.provider as string]! += 1;
+      const first = order[0]?.provider as string;
+      counts[first] = (counts[first] ?? 0) + 1;
     }
     expect(Math.abs((counts.a ?? 0) / 1000 - 0.6)).toBeLessThan(0.05);
     expect(Math.abs((counts.b ?? 0) / 1000 - 0.3)).toBeLessThan(0.05);
