@@ -3,6 +3,7 @@ import { adminRoutes } from "./admin";
 import type { KeyIdentity } from "./auth";
 import type { GatewayEnv } from "./config";
 import { errorResponse, GatewayError } from "./errors";
+import { anthropicErrors, messagesRoutes } from "./inbound/messages";
 import { authenticate } from "./proxy/authenticate";
 import { openaiRoutes } from "./proxy/routes";
 import { ServerTiming } from "./proxy/timing";
@@ -30,6 +31,8 @@ const KNOWN_PATHS = new Set([
   "/v1/completions",
   "/v1/embeddings",
   "/v1/models",
+  "/v1/messages",
+  "/v1/messages/count_tokens",
 ]);
 
 /**
@@ -53,8 +56,11 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
   app.route("/admin", adminRoutes());
+  app.use("/v1/messages/*", anthropicErrors());
+  app.use("/v1/messages", anthropicErrors());
   app.use("/v1/*", authenticate());
   app.route("/v1", openaiRoutes());
+  app.route("/v1", messagesRoutes());
 
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
