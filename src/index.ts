@@ -1,14 +1,22 @@
 import { createApp } from "./app";
 import { ConfigError, type GatewayEnv } from "./config";
 import { errorResponse, GatewayError } from "./errors";
-import { createServices } from "./services";
+import { flushSpool } from "./metering";
+import { createServices, type Services } from "./services";
 
-let cached: { env: GatewayEnv; app: ReturnType<typeof createApp> } | undefined;
+let cached: { env: GatewayEnv; services: Services; app: ReturnType<typeof createApp> } | undefined;
 
 /** One app per isolate: config is validated and clients are built on the first request only. */
+function built(env: GatewayEnv): NonNullable<typeof cached> {
+  if (cached?.env !== env) {
+    const services = createServices(env);
+    cached = { env, services, app: createApp(services) };
+  }
+  return cached;
+}
+
 function appFor(env: GatewayEnv): ReturnType<typeof createApp> {
-  if (cached?.env !== env) cached = { env, app: createApp(createServices(env)) };
-  return cached.app;
+  return built(env).app;
 }
 
 export default {
@@ -21,5 +29,15 @@ export default {
       console.error(err.message);
       return errorResponse(new GatewayError(500, "server_error", err.message, "config_error"));
     }
+  },
+
+  /** Cron trigger: moves usage rows spooled while Postgres was down into Postgres. */
+  async scheduled(_controller, env, ctx) {
+    const { services } = built(env);
+    ctx.waitUntil(
+      flushSpool(services.db, services.redis, { log: services.log }).then((result) => {
+        if (result.flushed || result.deadLettered) services.log("info", "usage spool flushed", { ...result });
+      }),
+    );
   },
 } satisfies ExportedHandler<GatewayEnv>;
