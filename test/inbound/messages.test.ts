@@ -63,7 +63,7 @@ describe("Anthropic-shaped errors", () => {
       apiKey: "nope",
       baseURL: "http://sluice.test",
       maxRetries: 0,
-      fetch: client.fetch,
+      fetch: sluiceFetch,
     });
     await expect(
       wrong.messages.create({
