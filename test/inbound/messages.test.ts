@@ -4,12 +4,14 @@ import { describe, expect, it } from "vitest";
 import { DEMO_KEY } from "../support/gateway";
 
 /** The official Anthropic SDK, unchanged, pointed at the worker's /v1/messages. */
+const sluiceFetch = (input: string | URL | Request, init?: RequestInit) =>
+  exports.default.fetch(new Request(input, init));
+
 const client = new Anthropic({
   apiKey: DEMO_KEY,
   baseURL: "http://sluice.test",
   maxRetries: 0,
-  fetch: (input: string | URL | Request, init?: RequestInit) =>
-    exports.default.fetch(new Request(input, init)),
+  fetch: sluiceFetch,
 });
 
 describe.each(["claude-sonnet-4-5", "gpt-4o-mini", "gemini-2.5-flash"])(
