@@ -126,7 +126,8 @@ function listModules(dir: string, preferredMain: string): Bundle["modules"] {
         continue;
       }
       const name = relative(dir, path).split(sep).join("/");
-      if (name === "README.md" || name.endsWith(".map") || name.endsWith(".capnp")) continue;
+      if (name === "README.md" || name.endsWith(".map") || name.endsWith(".capnp") || name.endsWith(".toml"))
+        continue;
       const type = TYPES_BY_EXTENSION[name.slice(name.lastIndexOf(".") + 1)];
       if (type === undefined)
         throw new Error(`bench: don't know how to load ${name} from the bundle in ${dir}`);

@@ -15,6 +15,12 @@ export interface TargetFigures {
   /** cpuUsJson of each round: their spread shows how steady the machine was. */
   cpuUsJsonRounds: number[];
   cpuUsStream: number;
+  /** A streaming answer of many chunks (LONG_STREAM_WORDS words, one per chunk) at concurrency N. */
+  longStreamCN: LoadResult;
+  cpuUsLongStream: number;
+  /** SSE events in the short and the long streaming answer. */
+  streamEvents: number;
+  longStreamEvents: number;
   peakRssMb: number;
   /** GET /healthz at concurrency N: the runtime + router cost without any outbound request. */
   healthz?: { load: LoadResult; cpuUs: number };
@@ -63,7 +69,14 @@ function int(value: number): string {
 }
 
 function failures(figures: TargetFigures): string {
-  const all = [figures.jsonC1, figures.jsonCN, figures.streamC1, figures.streamCN, figures.healthz?.load];
+  const all = [
+    figures.jsonC1,
+    figures.jsonCN,
+    figures.streamC1,
+    figures.streamCN,
+    figures.longStreamCN,
+    figures.healthz?.load,
+  ];
   const counts: Record<string, number> = {};
   for (const load of all) {
     for (const [kind, n] of Object.entries(load?.failures ?? {})) counts[kind] = (counts[kind] ?? 0) + n;
@@ -152,17 +165,15 @@ export function renderTables(run: RunInfo, all: TargetFigures[]): string {
   }
 
   sections.push(
-    `### Throughput and cost (chat completions, concurrency ${n})\n\n${table(
+    `### Throughput and cost, JSON chat (concurrency ${n})\n\n${table(
       [
         "served by",
-        "JSON req/s",
-        "CPU us/req (JSON)",
+        "req/s",
+        "CPU us/req",
         "rounds min-max",
         "req/s per core",
-        "stream req/s",
-        "CPU us/req (stream)",
         "peak RSS MB",
-        "failures",
+        "failures (all phases)",
       ],
       all.map((f) => [
         f.label,
@@ -170,10 +181,35 @@ export function renderTables(run: RunInfo, all: TargetFigures[]): string {
         int(f.cpuUsJson),
         `${int(Math.min(...f.cpuUsJsonRounds))}-${int(Math.max(...f.cpuUsJsonRounds))}`,
         int(1e6 / f.cpuUsJson),
-        int(f.streamCN.rps),
-        int(f.cpuUsStream),
         f.peakRssMb.toFixed(0),
         failures(f),
+      ]),
+    )}`,
+  );
+  sections.push(
+    `### Cost of streaming (concurrency ${n}; events = SSE data lines per answer)\n\n${table(
+      [
+        "served by",
+        "short: events",
+        "req/s",
+        "CPU us/req",
+        "long: events",
+        "req/s",
+        "CPU us/req",
+        "CPU us per extra event",
+      ],
+      all.map((f) => [
+        f.label,
+        String(f.streamEvents),
+        int(f.streamCN.rps),
+        int(f.cpuUsStream),
+        String(f.longStreamEvents),
+        int(f.longStreamCN.rps),
+        int(f.cpuUsLongStream),
+        (f.longStreamEvents > f.streamEvents
+          ? (f.cpuUsLongStream - f.cpuUsStream) / (f.longStreamEvents - f.streamEvents)
+          : Number.NaN
+        ).toFixed(1),
       ]),
     )}`,
   );

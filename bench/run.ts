@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../local/net";
 import { type Bundle, buildGateway, buildPassthrough } from "./build";
 import { type Child, onExit, startChild } from "./children";
 import {
@@ -24,7 +25,9 @@ import {
   summarize,
 } from "./load";
 import { describeMachine, treeCpuSeconds, treePeakRssMb } from "./proc";
+import { connectInspector, profileWhile, renderProfile } from "./profile";
 import { type RunInfo, renderResults, renderTables, type TargetFigures } from "./report";
+import { type ChatCalls, chatCalls, countEvents } from "./scenarios";
 import type { StackReady } from "./services";
 import { serveBundle, type Workerd, workerdBinary } from "./workerd";
 
@@ -36,6 +39,8 @@ interface Options {
   rounds: number;
   concurrency: number;
   write: boolean;
+  /** Also take CPU profiles of the gateway (on a separate workerd, after the measured phases). */
+  profile: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -44,6 +49,7 @@ function parseOptions(argv: string[]): Options {
     rounds: 3,
     concurrency: 16,
     write: true,
+    profile: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -51,9 +57,10 @@ function parseOptions(argv: string[]): Options {
     else if (arg === "--rounds") options.rounds = Number(argv[++i]);
     else if (arg === "--concurrency") options.concurrency = Number(argv[++i]);
     else if (arg === "--no-write") options.write = false;
+    else if (arg === "--profile") options.profile = true;
     else
       throw new Error(
-        `bench: unknown argument ${arg} (use --seconds N, --rounds N, --concurrency N, --no-write)`,
+        `bench: unknown argument ${arg} (use --seconds N, --rounds N, --concurrency N, --no-write, --profile)`,
       );
   }
   if (!(options.seconds > 0 && options.seconds <= 60)) throw new Error("bench: --seconds must be in (0, 60]");
@@ -100,26 +107,6 @@ async function startService<T>(args: string[]): Promise<{ child: Child; ready: T
   return { child, ready };
 }
 
-/** A chat request the same for every target, but for the key. */
-function chatCall(path: string, apiKey: string, stream: boolean): HttpCall {
-  const body = {
-    model: "gpt-4o-mini",
-    messages: [
-      { role: "system", content: "You are the benchmark's assistant." },
-      { role: "user", content: "Say hello to the benchmark in a few short words please" },
-    ],
-    max_tokens: 32,
-    ...(stream ? { stream: true } : {}),
-  };
-  return {
-    method: "POST",
-    path,
-    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-    stream,
-  };
-}
-
 const HEALTHZ: HttpCall = { method: "GET", path: "/healthz", headers: {} };
 
 /** What is being measured: where to send requests and which process does the serving. */
@@ -128,17 +115,25 @@ interface Target {
   kind: TargetFigures["kind"];
   url: string;
   pid: number;
-  json: HttpCall;
-  stream: HttpCall;
+  calls: ChatCalls;
+  /** SSE events per stream answer, as the probe saw them. */
+  events: { stream: number; longStream: number };
   healthz: boolean;
   /** Gateway only: the backing services to count and time. */
   stack?: { pid: number; ready: StackReady };
 }
 
-/** Fails loudly, body included, unless the target answers both chat calls correctly. */
-async function probe(target: Target, workerdOutput?: () => string): Promise<Sample> {
-  let json: Sample | undefined;
-  for (const call of [target.json, target.stream]) {
+/** What the probe saw: the JSON answer, and how many SSE events each stream carried. */
+interface Probe {
+  json: Sample;
+  streamEvents: number;
+  longStreamEvents: number;
+}
+
+/** Fails loudly, body included, unless the target answers every chat call correctly. */
+async function probe(target: Target, workerdOutput?: () => string): Promise<Probe> {
+  const samples: Sample[] = [];
+  for (const call of [target.calls.json, target.calls.stream, target.calls.longStream]) {
     const sample = await sendOnce(target.url, call);
     if (!sample.ok) {
       const what = call.stream ? "a streaming" : "a JSON";
@@ -146,12 +141,15 @@ async function probe(target: Target, workerdOutput?: () => string): Promise<Samp
       throw new Error(
         `bench: ${target.label} answered ${what} chat request with HTTP ${sample.status}${
           sample.status === 200 ? " but no final data: [DONE]" : ""
-        } during warm-up.\nBody:\n${sample.body.slice(0, 4_000)}${logs ? `\nworkerd output:\n${logs.slice(-4_000)}` : ""}`,
+        } during warm-up.\nRequest: ${call.body}\nBody:\n${sample.body.slice(0, 4_000)}${
+          logs ? `\nworkerd output:\n${logs.slice(-4_000)}` : ""
+        }`,
       );
     }
-    json ??= sample;
+    samples.push(sample);
   }
-  return json as Sample;
+  const [json, stream, longStream] = samples as [Sample, Sample, Sample];
+  return { json, streamEvents: countEvents(stream.body), longStreamEvents: countEvents(longStream.body) };
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -264,13 +262,15 @@ async function measureAll(targets: Target[], options: Options): Promise<TargetFi
   const n = options.concurrency;
   for (const target of targets) {
     log(`warming up ${target.label}`);
-    await runLoad(target.url, target.json, { concurrency: n, durationMs: 1_500 });
-    await runLoad(target.url, target.stream, { concurrency: n, durationMs: 500 });
+    await runLoad(target.url, target.calls.json, { concurrency: n, durationMs: 1_500 });
+    await runLoad(target.url, target.calls.stream, { concurrency: n, durationMs: 500 });
+    await runLoad(target.url, target.calls.longStream, { concurrency: n, durationMs: 500 });
   }
-  const jsonC1 = await phase("JSON c=1", targets, (t) => t.json, 1, options);
-  const jsonCN = await phase(`JSON c=${n}`, targets, (t) => t.json, n, options);
-  const streamC1 = await phase("stream c=1", targets, (t) => t.stream, 1, options);
-  const streamCN = await phase(`stream c=${n}`, targets, (t) => t.stream, n, options);
+  const jsonC1 = await phase("JSON c=1", targets, (t) => t.calls.json, 1, options);
+  const jsonCN = await phase(`JSON c=${n}`, targets, (t) => t.calls.json, n, options);
+  const streamC1 = await phase("stream c=1", targets, (t) => t.calls.stream, 1, options);
+  const streamCN = await phase(`stream c=${n}`, targets, (t) => t.calls.stream, n, options);
+  const longCN = await phase(`long stream c=${n}`, targets, (t) => t.calls.longStream, n, options);
   const healthz = await phase(
     `/healthz c=${n}`,
     targets,
@@ -291,6 +291,10 @@ async function measureAll(targets: Target[], options: Options): Promise<TargetFi
       cpuUsJson: get(jsonCN).cpuUs,
       cpuUsJsonRounds: get(jsonCN).cpuUsRounds,
       cpuUsStream: get(streamCN).cpuUs,
+      longStreamCN: get(longCN).load,
+      cpuUsLongStream: get(longCN).cpuUs,
+      streamEvents: target.events.stream,
+      longStreamEvents: target.events.longStream,
       peakRssMb: treePeakRssMb(target.pid),
       healthz: h && { load: h.load, cpuUs: h.cpuUs },
       backing: get(jsonCN).backing,
@@ -302,14 +306,72 @@ async function measureAll(targets: Target[], options: Options): Promise<TargetFi
 async function startWorkerTarget(
   bundle: Bundle,
   bindings: Record<string, string>,
-  target: Omit<Target, "url" | "pid">,
+  target: Omit<Target, "url" | "pid" | "events">,
   workers: Workerd[],
-): Promise<{ target: Target; probe: Sample }> {
+): Promise<{ target: Target; probe: Probe }> {
   log(`starting workerd for the ${target.label}`);
   const workerd = await serveBundle(ROOT, bundle, bindings);
   workers.push(workerd);
-  const full: Target = { ...target, url: workerd.url, pid: workerd.pid };
-  return { target: full, probe: await probe(full, workerd.output) };
+  return probed({ ...target, url: workerd.url, pid: workerd.pid }, workerd.output);
+}
+
+/** Probes a target and records the stream sizes it saw. */
+async function probed(
+  target: Omit<Target, "events">,
+  output?: () => string,
+): Promise<{ target: Target; probe: Probe }> {
+  const seen = await probe({ ...target, events: { stream: 0, longStream: 0 } }, output);
+  return {
+    target: { ...target, events: { stream: seen.streamEvents, longStream: seen.longStreamEvents } },
+    probe: seen,
+  };
+}
+
+/**
+ * CPU profiles of the gateway under JSON and streaming load, from a second workerd with the
+ * inspector on; the .cpuprofile files are kept in a temp folder for Chrome DevTools.
+ */
+async function profileGateway(
+  bundle: Bundle,
+  stack: StackReady,
+  measured: Target,
+  options: Options,
+  workers: Workerd[],
+): Promise<void> {
+  const inspectorAddress = `127.0.0.1:${await freePort()}`;
+  log(`profiling the ${measured.label} (separate workerd, inspector on ${inspectorAddress})`);
+  const workerd = await serveBundle(ROOT, bundle, stack.bindings, [`--inspector-addr=${inspectorAddress}`]);
+  workers.push(workerd);
+  const target: Target = { ...measured, url: workerd.url, pid: workerd.pid };
+  await probe(target, workerd.output);
+  await runLoad(target.url, target.calls.json, { concurrency: options.concurrency, durationMs: 1_500 });
+  const inspector = await connectInspector(inspectorAddress);
+  const folder = mkdtempSync(join(tmpdir(), "sluice-bench-profiles-"));
+  const bundlePath = join(bundle.dir, bundle.modules[0]?.name ?? "index.js");
+  try {
+    for (const [name, call] of [
+      ["json", target.calls.json],
+      ["stream", target.calls.stream],
+      ["long-stream", target.calls.longStream],
+    ] as const) {
+      let requests = 0;
+      const profile = await profileWhile(inspector, async () => {
+        const run = await runLoad(target.url, call, {
+          concurrency: options.concurrency,
+          durationMs: options.seconds * 1000,
+        });
+        requests = requestCount(run);
+      });
+      const file = join(folder, `gateway-${name}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      console.log(
+        `\n${renderProfile(profile, Math.max(1, requests), bundlePath, `${name} chat, concurrency ${options.concurrency}`)}`,
+      );
+      log(`wrote ${file}`);
+    }
+  } finally {
+    inspector.close();
+  }
 }
 
 function versionOf(pkg: string): string {
@@ -342,24 +404,21 @@ async function main(): Promise<void> {
     children.push(stack.child);
 
     const upstreamKey = "sk-bench-upstream";
-    const direct: Target = {
+    const direct = await probed({
       label: "mock upstream, direct",
       kind: "direct",
       url: mock.ready.url,
       pid: mock.child.pid,
-      json: chatCall("/v1/chat/completions", upstreamKey, false),
-      stream: chatCall("/v1/chat/completions", upstreamKey, true),
+      calls: chatCalls(upstreamKey, false),
       healthz: false,
-    };
-    await probe(direct);
+    });
     const passthrough = await startWorkerTarget(
       passthroughBundle,
       { UPSTREAM_URL: mock.ready.url },
       {
         label: "passthrough worker",
         kind: "passthrough",
-        json: chatCall("/v1/chat/completions", upstreamKey, false),
-        stream: chatCall("/v1/chat/completions", upstreamKey, true),
+        calls: chatCalls(upstreamKey, false),
         healthz: true,
       },
       workers,
@@ -370,17 +429,17 @@ async function main(): Promise<void> {
       {
         label: "sluice gateway",
         kind: "gateway",
-        json: chatCall("/v1/chat/completions", stack.ready.apiKey, false),
-        stream: chatCall("/v1/chat/completions", stack.ready.apiKey, true),
+        calls: chatCalls(stack.ready.apiKey, true),
         healthz: true,
         stack: { pid: stack.child.pid, ready: stack.ready },
       },
       workers,
     );
-    const timing = gateway.probe.headers["server-timing"];
-    const serverTiming = Array.isArray(timing) ? timing.join(", ") : timing;
 
-    const figures = await measureAll([direct, passthrough.target, gateway.target], options);
+    const figures = await measureAll([direct.target, passthrough.target, gateway.target], options);
+    // The gateway's own phases on a warm request (the probe's was the isolate's first).
+    const timing = (await sendOnce(gateway.target.url, gateway.target.calls.json)).headers["server-timing"];
+    const serverTiming = Array.isArray(timing) ? timing.join(", ") : timing;
 
     const run: RunInfo = {
       date: new Date().toISOString(),
@@ -397,12 +456,13 @@ async function main(): Promise<void> {
     };
     console.log(`\n${renderTables(run, figures)}\n`);
     const failed = figures.some((f) =>
-      [f.jsonC1, f.jsonCN, f.streamC1, f.streamCN].some((l) => l.failed > 0),
+      [f.jsonC1, f.jsonCN, f.streamC1, f.streamCN, f.longStreamCN].some((l) => l.failed > 0),
     );
     if (options.write) {
       writeFileSync(join(ROOT, "bench", "RESULTS.md"), renderResults(run, figures));
       log("wrote bench/RESULTS.md");
     }
+    if (options.profile) await profileGateway(gatewayBundle, stack.ready, gateway.target, options, workers);
     log(`done in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
     if (failed) {
       console.error(

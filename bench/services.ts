@@ -10,10 +10,10 @@
 import { randomBytes } from "node:crypto";
 import { Agent, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { devConfig } from "../local/dev-config";
 import { startMockProvider } from "../local/mock-provider";
 import { startStack } from "../local/stack";
 import { generateSigningKey, importSigningKey, mintKey } from "../src/auth";
+import { benchConfig } from "./scenarios";
 
 /** What `stack` mode hands the parent. */
 export interface StackReady {
@@ -25,20 +25,6 @@ export interface StackReady {
   /** GET → { requests } made to the Neon /sql endpoint. */
   neonCountUrl: string;
   postgresKind: "postgres" | "pglite";
-}
-
-/** The plan the bench key is on: rate, token, concurrency and budget checks all run, none trips. */
-const BENCH_PLAN = {
-  rpm: 100_000_000,
-  tpm: 1_000_000_000_000,
-  concurrency: 4_096,
-  budget_usd_day: 1e9,
-  budget_usd_month: 1e9,
-};
-
-/** The dev config (every model on the mock) with the bench plan as the only and default plan. */
-function benchConfig(mockUrl: string): Record<string, unknown> {
-  return { ...devConfig(mockUrl), plans: { bench: BENCH_PLAN }, default_plan: "bench" };
 }
 
 /** A transparent HTTP proxy that counts requests; answers `GET /__bench/count` itself. */

@@ -102,16 +102,21 @@ export async function serveBundle(
   root: string,
   bundle: Bundle,
   bindings: Record<string, string>,
+  extraArgs: string[] = [],
 ): Promise<Workerd> {
   const port = await freePort();
-  const configPath = join(bundle.dir, "workerd.capnp");
+  const configPath = join(bundle.dir, `workerd-${port}.capnp`);
   writeFileSync(configPath, workerdConfig(bundle, port, Object.keys(bindings)));
   // Through a small sh watchdog: if the bench dies without cleaning up (SIGKILL), its end of stdin
   // closes and the watchdog kills workerd, so no server outlives the run.
-  const child: Child = startChild("/bin/sh", ["-c", WATCHDOG, workerdBinary(root), "serve", configPath], {
-    cwd: bundle.dir,
-    env: { ...process.env, ...bindings },
-  });
+  const child: Child = startChild(
+    "/bin/sh",
+    ["-c", WATCHDOG, workerdBinary(root), "serve", configPath, ...extraArgs],
+    {
+      cwd: bundle.dir,
+      env: { ...process.env, ...bindings },
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   let exited = false;
   let pid = child.pid;

@@ -2,35 +2,23 @@
  * `npm run dev`: the local stack (Redis, Postgres, mock provider) plus the worker in workerd via
  * `wrangler dev`, with a demo key, on PORT (default 8787). Ctrl-C or SIGTERM stops everything.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { generateSigningKey, importSigningKey, mintKey } from "../src/auth";
 import { loadConfig } from "../src/config";
-import { waitFor } from "./net";
 import { startStack } from "./stack";
+import { type ServedWorker, serveWorker } from "./worker";
 
 const port = Number(process.env.PORT ?? 8787);
 
 async function main(): Promise<void> {
   const stack = await startStack({ databaseUrl: process.env.DATABASE_URL });
-  const scratch = mkdtempSync(join(tmpdir(), "sluice-dev-"));
-  let wrangler: ChildProcess | undefined;
+  let worker: ServedWorker | undefined;
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    if (wrangler?.pid) {
-      try {
-        process.kill(-wrangler.pid, "SIGTERM");
-      } catch {
-        // Already gone.
-      }
-    }
+    await worker?.stop();
     await stack.stop();
-    rmSync(scratch, { recursive: true, force: true });
     process.exit(code);
   };
   process.on("SIGINT", () => void stop(0));
@@ -51,43 +39,20 @@ async function main(): Promise<void> {
     ADMIN_TOKEN: adminToken,
   };
   // Fail here, with the path of the bad field, rather than on the first request.
-  loadConfig({ SLUICE_CONFIG: vars.SLUICE_CONFIG });
+  const config = loadConfig({ SLUICE_CONFIG: vars.SLUICE_CONFIG });
 
-  const envFile = join(scratch, "dev.vars");
-  writeFileSync(
-    envFile,
-    Object.entries(vars)
-      .map(([k, v]) => `${k}='${v}'`)
-      .join("\n"),
-    { mode: 0o600 },
-  );
-  wrangler = spawn(
-    join("node_modules", ".bin", "wrangler"),
-    [
-      "dev",
-      "--port",
-      String(port),
-      "--ip",
-      "127.0.0.1",
-      "--env-file",
-      envFile,
-      "--show-interactive-dev-session=false",
-    ],
-    {
-      detached: true,
-      stdio: ["ignore", "inherit", "inherit"],
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-    },
-  );
-  wrangler.on("exit", (code) => {
-    if (!stopping) {
-      console.error(`wrangler dev exited (${code}); stopping the local stack.`);
-      void stop(code ?? 1);
-    }
+  try {
+    worker = await serveWorker({ vars, port });
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  void worker.exited.then((code) => {
+    console.error(`wrangler dev exited (${code}); stopping the local stack.`);
+    void stop(code ?? 1);
   });
 
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(`the gateway on ${base}/healthz`, async () => (await fetch(`${base}/healthz`)).ok, 60_000);
+  const base = worker.url;
   console.log(
     [
       "",
@@ -100,7 +65,8 @@ async function main(): Promise<void> {
       "Try it:",
       `curl ${base}/v1/chat/completions -H "Authorization: Bearer ${demo.token}" -H "Content-Type: application/json" -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello!"}]}'`,
       "",
-      `Models: ${Object.keys(loadConfig({ SLUICE_CONFIG: vars.SLUICE_CONFIG }).routes).join(", ")}. Ctrl-C stops everything.`,
+      `Dashboard: ${base}/admin/dashboard (paste SLUICE_ADMIN_TOKEN when asked)`,
+      `Models: ${Object.keys(config.routes).join(", ")}. Ctrl-C stops everything.`,
       "",
     ].join("\n"),
   );

@@ -35,9 +35,10 @@ export default {
   async scheduled(_controller, env, ctx) {
     const { services } = built(env);
     ctx.waitUntil(
-      flushSpool(services.db, services.redis, { log: services.log }).then((result) => {
-        if (result.flushed || result.deadLettered) services.log("info", "usage spool flushed", { ...result });
-      }),
+      // While Postgres is still down the rows stay spooled for the next run.
+      flushSpool(services.db, services.redis, { log: services.log }).catch(() =>
+        services.log("warn", "usage spool flush failed; rows stay spooled"),
+      ),
     );
   },
 } satisfies ExportedHandler<GatewayEnv>;

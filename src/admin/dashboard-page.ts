@@ -89,6 +89,7 @@ export function renderDashboard(opts: DashboardPageOptions): string {
   <section class="panel"><h2>Top tenants by cost (USD)</h2><div class="chart"><canvas id="top-tenants"></canvas></div></section>
   <section class="panel"><h2>Error rate by provider (%)</h2><div class="chart"><canvas id="errors-by-provider"></canvas></div></section>
   <section class="panel"><h2>Latency percentiles per day (ms)</h2><div class="chart"><canvas id="latency"></canvas></div></section>
+  <section class="panel"><h2>Latency percentiles by provider (ms)</h2><div class="chart"><canvas id="latency-by-provider"></canvas></div></section>
 </main>
 
 <script src="${opts.chartJsUrl}"></script>
@@ -144,7 +145,7 @@ export function renderDashboard(opts: DashboardPageOptions): string {
   function usd(value) { return Number(value); }
   function fmtUsd(value) {
     var n = Number(value);
-    return "$" + (n >= 1 ? n.toFixed(2) : n.toPrecision(3));
+    return "$" + n.toFixed(n >= 1 ? 2 : 4);
   }
   function fmtInt(n) { return Number(n).toLocaleString("en-US"); }
   function label(value) { return value === null || value === undefined ? "(none)" : String(value); }
@@ -214,6 +215,18 @@ export function renderDashboard(opts: DashboardPageOptions): string {
             data: days.map(function (day) { return byDayMap[day] ? byDayMap[day].p50_latency_ms : null; }) },
           { label: "p95", borderColor: PALETTE[1], backgroundColor: PALETTE[1], spanGaps: true,
             data: days.map(function (day) { return byDayMap[day] ? byDayMap[day].p95_latency_ms : null; }) },
+        ],
+      },
+      options: { scales: { y: { beginAtZero: true } } },
+    });
+
+    draw("latency-by-provider", {
+      type: "bar",
+      data: {
+        labels: byProvider.data.map(function (row) { return label(row.provider); }),
+        datasets: [
+          { label: "p50", backgroundColor: PALETTE[0], data: byProvider.data.map(function (row) { return row.p50_latency_ms; }) },
+          { label: "p95", backgroundColor: PALETTE[1], data: byProvider.data.map(function (row) { return row.p95_latency_ms; }) },
         ],
       },
       options: { scales: { y: { beginAtZero: true } } },

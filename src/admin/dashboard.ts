@@ -1,6 +1,10 @@
 import { Hono } from "hono";
+import { errorResponse, GatewayError } from "../errors";
 import { CHART_JS_SOURCE, CHART_JS_VERSION } from "./dashboard-assets";
 import { renderDashboard } from "./dashboard-page";
+
+const MISSING_RULE =
+  'Chart.js was not bundled as text: add [[rules]] type = "Text", globs = ["**/chart.umd.min.js"] to wrangler.toml.';
 
 /**
  * The admin dashboard as a sub-app, mounted at /admin/dashboard BEFORE the admin-token
@@ -41,14 +45,19 @@ export function dashboardRoutes(): Hono {
     });
   });
 
-  app.get("/chart.js", (c) =>
-    c.body(CHART_JS_SOURCE, 200, {
+  app.get("/chart.js", (c) => {
+    if (CHART_JS_SOURCE === null) {
+      throw new GatewayError(500, "server_error", MISSING_RULE, "dashboard_asset_missing");
+    }
+    return c.body(CHART_JS_SOURCE, 200, {
       "content-type": "text/javascript; charset=utf-8",
       // The URL carries the version, so the file never changes under it.
       "cache-control": "public, max-age=31536000, immutable",
       "x-content-type-options": "nosniff",
-    }),
-  );
+    });
+  });
+
+  app.onError((err) => errorResponse(err));
 
   return app;
 }

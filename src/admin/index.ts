@@ -1,7 +1,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../app";
 import { requireAdmin } from "./auth";
+import { dashboardRoutes } from "./dashboard";
 import { keyRoutes } from "./keys";
+import { usageRoutes } from "./usage";
 
 /**
  * Everything under /admin: the admin token first, then key management and usage analytics.
@@ -9,7 +11,11 @@ import { keyRoutes } from "./keys";
  */
 export function adminRoutes(): Hono<AppEnv> {
   const admin = new Hono<AppEnv>();
+  // The page and Chart.js hold no data (a browser navigation can't send a bearer header); the
+  // page asks for the token and calls the usage API with it.
+  admin.route("/dashboard", dashboardRoutes());
   admin.use("*", requireAdmin());
   admin.route("/keys", keyRoutes());
+  admin.route("/", usageRoutes<AppEnv>({ db: (c) => c.get("services").db }));
   return admin;
 }

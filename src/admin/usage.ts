@@ -1,13 +1,13 @@
-import { Hono } from "hono";
+import { type Context, type Env, Hono } from "hono";
 import type { Database } from "../db/client";
 import { errorResponse, GatewayError } from "../errors";
 import { usageCsvStream } from "./usage-csv";
 import { parseAggregateParams, parseExportParams, parseListParams } from "./usage-params";
 import { aggregateUsage, decodeCursor, encodeCursor, pageUsageRows } from "./usage-query";
 
-export interface UsageRouteDeps {
-  /** Resolved per request, so the app builds no client until an admin asks. */
-  db: () => Database;
+export interface UsageRouteDeps<E extends Env = Env> {
+  /** Resolved per request (e.g. from the parent app's services), so no client is built until an admin asks. */
+  db: (c: Context<E>) => Database;
   /** Milliseconds since the epoch (default Date.now): the default `to` of a range. */
   now?: () => number;
   log?: (level: "error", message: string, fields?: Record<string, unknown>) => void;
@@ -20,15 +20,15 @@ export interface UsageRouteDeps {
  *   cost_usd, p50_latency_ms, p95_latency_ms, ...}], totals: {...}, truncated }`
  * - `GET /usage/export?format=csv&<same filters>` → CSV, one line per request, streamed
  * - `GET /usage/requests?limit=&cursor=&<same filters>` → `{ data: [rows], next_cursor, has_more }`, newest first
- * @example app.route("/admin", usageRoutes({ db: () => services.db }))
+ * @example admin.route("/", usageRoutes<AppEnv>({ db: (c) => c.get("services").db }))
  */
-export function usageRoutes(deps: UsageRouteDeps): Hono {
-  const app = new Hono();
+export function usageRoutes<E extends Env = Env>(deps: UsageRouteDeps<E>): Hono<E> {
+  const app = new Hono<E>();
   const now = deps.now ?? Date.now;
 
   app.get("/usage", async (c) => {
     const params = parseAggregateParams(c.req.query(), now());
-    const result = await aggregateUsage(deps.db(), params.filters, params.groupBy, params.limit);
+    const result = await aggregateUsage(deps.db(c), params.filters, params.groupBy, params.limit);
     return c.json({
       object: "usage.aggregate",
       from: params.filters.from.toISOString(),
@@ -41,7 +41,7 @@ export function usageRoutes(deps: UsageRouteDeps): Hono {
   app.get("/usage/export", (c) => {
     const { filters } = parseExportParams(c.req.query(), now());
     const name = `usage-${filters.from.toISOString().slice(0, 10)}-${filters.to.toISOString().slice(0, 10)}.csv`;
-    return new Response(usageCsvStream(deps.db(), filters), {
+    return new Response(usageCsvStream(deps.db(c), filters), {
       headers: {
         "content-type": "text/csv; charset=utf-8",
         "content-disposition": `attachment; filename="${name}"`,
@@ -54,7 +54,7 @@ export function usageRoutes(deps: UsageRouteDeps): Hono {
     const params = parseListParams(c.req.query(), now());
     const after = params.cursor ? decodeCursor(params.cursor) : null;
     // One extra row tells whether another page exists without a count query.
-    const rows = await pageUsageRows(deps.db(), params.filters, {
+    const rows = await pageUsageRows(deps.db(c), params.filters, {
       after,
       limit: params.limit + 1,
       order: "desc",

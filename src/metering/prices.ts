@@ -155,7 +155,9 @@ function count(tokens: number): bigint {
  */
 export function worstCaseMicros(price: Price, promptTokens: number, maxOutputTokens: number): number {
   const r = ratesFor(price, promptTokens);
-  const dearestPrompt = [r.input, r.cachedInput, r.cacheWrite].reduce((a, b) => (b > a ? b : a));
+  let dearestPrompt = r.input;
+  if (r.cachedInput > dearestPrompt) dearestPrompt = r.cachedInput;
+  if (r.cacheWrite > dearestPrompt) dearestPrompt = r.cacheWrite;
   return toMicrosCeil(count(promptTokens) * dearestPrompt + count(maxOutputTokens) * r.output);
 }
 

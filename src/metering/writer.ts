@@ -42,12 +42,8 @@ export interface UsageWriter {
 
 interface Batch {
   rows: UsageRow[];
-  /**
-   * One resolver per request, each for a promise created in that request's own context: workerd
-   * cancels continuations on a promise whose creating request already finished.
-   */
+  /** Resolvers of the promises the requests in this batch wait on, each created in its own request. */
   waiters: (() => void)[];
-  timer: ReturnType<typeof setTimeout> | undefined;
   sent: boolean;
 }
 
@@ -64,17 +60,23 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
   const retryDelays = opts.retryDelaysMs ?? [50, 150];
   const timeoutMs = opts.insertTimeoutMs ?? 5_000;
   const warnedUnpriced = new Set<string>();
+  // The longest a batch can take: every attempt timing out, the backoff, then the spool.
+  const maxWaitMs = windowMs + (retryDelays.length + 2) * timeoutMs + retryDelays.reduce((a, b) => a + b, 0);
   let open: Batch | undefined;
 
+  const waitFor = (batch: Batch) => waitForBatch(batch, maxWaitMs);
   const resolve = <T>(value: T | (() => T)): T =>
     typeof value === "function" ? (value as () => T)() : value;
 
+  /**
+   * Stores a batch from the context of the request that calls it (its window timer or the row that
+   * filled it). A timer is never cleared from another request's context: the flag makes a late
+   * window timer harmless instead.
+   */
   function send(batch: Batch): void {
-    // clearTimeout from another request's context may not reach the timer: the flag makes it harmless.
     if (batch.sent) return;
     batch.sent = true;
     if (open === batch) open = undefined;
-    if (batch.timer !== undefined) clearTimeout(batch.timer);
     store(batch.rows)
       .catch((error) => opts.log("error", "usage batch failed", { error: describeDbError(error) }))
       .finally(() => {
@@ -129,24 +131,39 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
       warnIfUnpriced(record, cost);
       const row = toUsageRow(record, cost);
       if (!open) {
-        const batch: Batch = { rows: [], waiters: [], timer: undefined, sent: false };
-        batch.timer = setTimeout(() => send(batch), windowMs);
+        const batch: Batch = { rows: [], waiters: [], sent: false };
         open = batch;
+        setTimeout(() => send(batch), windowMs);
       }
       const batch = open;
-      const stored = new Promise<void>((release) => batch.waiters.push(release));
       batch.rows.push(row);
+      const stored = waitFor(batch);
       if (batch.rows.length >= maxRows) send(batch);
       return stored;
     },
     flush() {
       const batch = open;
       if (!batch) return Promise.resolve();
-      const stored = new Promise<void>((release) => batch.waiters.push(release));
+      const stored = waitFor(batch);
       send(batch);
       return stored;
     },
   };
+}
+
+/**
+ * A promise, created in the calling request's context, that settles when the batch is stored.
+ * Another request's context may do the storing; workerd cancels a request whose only pending work
+ * belongs to another request (it looks hung), so a timer of its own keeps this one alive, and it
+ * is cleared from this same context once the batch reports back.
+ */
+function waitForBatch(batch: Batch, maxWaitMs: number): Promise<void> {
+  let keepAlive: ReturnType<typeof setTimeout> | undefined;
+  const stored = new Promise<void>((resolve) => {
+    batch.waiters.push(resolve);
+    keepAlive = setTimeout(resolve, maxWaitMs);
+  });
+  return stored.then(() => clearTimeout(keepAlive));
 }
 
 function sleep(ms: number): Promise<void> {

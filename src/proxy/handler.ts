@@ -4,10 +4,12 @@ import { modelAllowed } from "../auth";
 import type { RouteConfig, TargetConfig } from "../config";
 import { forbidden, GatewayError, notFound } from "../errors";
 import type { Admission } from "../limits/types";
-import { adapterFor, type Endpoint, type Target } from "../providers";
+import { adapterFor, type Endpoint, type Target, type TokenUsage } from "../providers";
+import { encodeEmbeddingsBase64 } from "../providers/common/embeddings";
 import { breakerRedisKey, orderTargets, runWithFallback, targetKey } from "../routing";
 import { SSE_HEADERS } from "../streaming/sse";
 import type { OutputFormat } from "./output";
+import { createRemoteImageFetcher } from "./remote-image";
 import type { ServerTiming } from "./timing";
 import { callUpstream, type UpstreamAnswer, type UpstreamFailure } from "./upstream";
 
@@ -70,6 +72,7 @@ export async function proxy(
         maxOutput,
       ),
       breakerKeys: targets.map((t) => breakerRedisKey(targetKey(t))),
+      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
     }),
   );
   targets.forEach((t, i) => {
@@ -90,12 +93,17 @@ export async function proxy(
     created: Math.floor(services.now() / 1000),
   };
   let chosen: { target: TargetConfig; provider: Target } | null = null;
+  const fetchImage = createRemoteImageFetcher(services.fetcher);
+  // A target that cannot serve the request says nothing of its health, and its refusal is the
+  // answer only when no target got further: track both apart from the plain outcome.
+  let lastUnsupported = false;
+  let lastServedFailure: UpstreamFailure | null = null;
   const result = await runWithFallback<UpstreamAnswer | UpstreamFailure>(
     targets,
-    (target) => {
+    async (target) => {
       const provider = resolveTarget(services.env, config.providers, target);
       chosen = { target, provider };
-      return callUpstream({
+      const outcome = await callUpstream({
         adapter: adapterFor(provider.kind),
         endpoint: request.endpoint,
         body: request.body,
@@ -109,14 +117,18 @@ export async function proxy(
         ),
         now: services.now,
         fetcher: services.fetcher,
+        fetchImage,
       });
+      lastUnsupported = !outcome.ok && (outcome.failure as UpstreamFailure).unsupported === true;
+      if (!outcome.ok && !lastUnsupported) lastServedFailure = outcome.failure as UpstreamFailure;
+      return outcome;
     },
     {
       retries: route.retries,
       isAvailable: (t) => services.breakers.tryAcquire(targetKey(t)),
       onOutcome: (t, ok, kind) => {
         // A caller's own 4xx says nothing about the target's health.
-        if (kind === "caller") return;
+        if (kind === "caller" || lastUnsupported) return;
         const transition = services.breakers.record(targetKey(t), ok);
         if (transition) c.executionCtx.waitUntil(services.publishBreaker(targetKey(t), transition));
         if (kind === "provider_auth")
@@ -138,7 +150,10 @@ export async function proxy(
 
   const outcome = result.result;
   if (!outcome?.ok || !picked) {
-    const failure = outcome && !outcome.ok ? (outcome.failure as UpstreamFailure) : noTargetFailure(route);
+    const failure =
+      outcome && !outcome.ok
+        ? ((lastServedFailure as UpstreamFailure | null) ?? (outcome.failure as UpstreamFailure))
+        : noTargetFailure(route);
     c.executionCtx.waitUntil(
       finish(admission, record.finish({ status: failure.status, errorCode: failure.error.error.code })),
     );
@@ -152,6 +167,7 @@ export async function proxy(
   c.header("server-timing", timing.header());
   if (answer.kind === "json") {
     const usage = answer.usage ?? record.estimate(request, "");
+    if (request.endpoint === "embeddings") answer.body = embeddingsAnswer(answer.body, request.body, usage);
     const settled = record.finish({
       status: 200,
       errorCode: null,
@@ -186,6 +202,20 @@ export async function proxy(
   );
   for (const [name, value] of Object.entries(SSE_HEADERS)) c.header(name, value);
   return c.body(answer.body, 200);
+}
+
+/**
+ * Embeddings as the caller asked for them: base64 when requested (some adapters, Gemini's
+ * included, only get number arrays), and a `usage` object even when the upstream reported none.
+ */
+function embeddingsAnswer(
+  body: Record<string, unknown>,
+  requestBody: Record<string, unknown>,
+  usage: TokenUsage,
+): Record<string, unknown> {
+  const shaped = requestBody.encoding_format === "base64" ? encodeEmbeddingsBase64(body) : body;
+  shaped.usage ??= { prompt_tokens: usage.promptTokens, total_tokens: usage.promptTokens };
+  return shaped;
 }
 
 /** Releases reservations to the real spend, then writes the usage row; both off the hot path. */

@@ -1,5 +1,14 @@
-import type { OpenAIErrorBody } from "../errors";
-import type { Endpoint, ProviderAdapter, ResponseContext, Target, TokenUsage } from "../providers";
+import { GatewayError, type OpenAIErrorBody } from "../errors";
+import type {
+  Endpoint,
+  ProviderAdapter,
+  ResponseContext,
+  Target,
+  TokenUsage,
+  UpstreamRequest,
+} from "../providers";
+import { UnsupportedFeatureError } from "../providers/common/errors";
+import { hasRemoteImages, type ImageFetcher, inlineRemoteImages } from "../providers/gemini";
 import { type AttemptOutcome, classifyStatus, parseRetryAfter } from "../routing";
 import { openRelay, type StreamEnd, type StreamFormat, StreamStartError } from "../streaming/relay";
 
@@ -19,6 +28,8 @@ export type UpstreamAnswer =
 export interface UpstreamFailure {
   status: number;
   error: OpenAIErrorBody;
+  /** This target cannot serve the request (UnsupportedFeatureError); a target of another kind may. */
+  unsupported?: true;
 }
 
 export interface CallOptions {
@@ -34,6 +45,8 @@ export interface CallOptions {
   format: StreamFormat;
   now: () => number;
   fetcher: typeof fetch;
+  /** Fetches caller-supplied image URLs for a target that needs the bytes (Gemini); SSRF-safe. */
+  fetchImage: ImageFetcher;
 }
 
 type Outcome = AttemptOutcome<UpstreamAnswer | UpstreamFailure>;
@@ -44,11 +57,17 @@ type Outcome = AttemptOutcome<UpstreamAnswer | UpstreamFailure>;
  */
 export async function callUpstream(options: CallOptions): Promise<Outcome> {
   const { adapter, target, now } = options;
+  let request: UpstreamRequest;
+  try {
+    request = adapter.buildRequest(options.endpoint, await bodyFor(options), target, options.stream);
+  } catch (err) {
+    if (err instanceof GatewayError) return refusedBeforeCall(err);
+    throw err;
+  }
   const started = now();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), options.firstByteTimeoutMs);
   try {
-    const request = adapter.buildRequest(options.endpoint, options.body, target, options.stream);
     let response: Response;
     try {
       response = await options.fetcher(request.url, { ...request.init, signal: controller.signal });
@@ -124,6 +143,32 @@ export async function callUpstream(options: CallOptions): Promise<Outcome> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The body for this target: Gemini cannot take image URLs, so it gets them inlined as data URLs. */
+async function bodyFor(options: CallOptions): Promise<Record<string, unknown>> {
+  const { adapter, body, endpoint } = options;
+  if (adapter.kind !== "gemini" || endpoint !== "chat" || !hasRemoteImages(body)) return body;
+  return inlineRemoteImages(body, options.fetchImage);
+}
+
+/**
+ * A request refused before anything was sent. An unsupported feature is this target's limit, not
+ * the caller's mistake: move on without retrying (another kind of target may serve it). Any other
+ * 400 from a translation is the caller's own, returned as it is.
+ */
+function refusedBeforeCall(err: GatewayError): Outcome {
+  const error = err.toBody();
+  if (err instanceof UnsupportedFeatureError) {
+    // "provider_auth" is the kind that moves on without a retry; `unsupported` keeps it off the breaker.
+    return {
+      ok: false,
+      kind: "provider_auth",
+      retryAfterMs: null,
+      failure: { status: err.status, error, unsupported: true },
+    };
+  }
+  return { ok: false, kind: "caller", retryAfterMs: null, failure: { status: err.status, error } };
 }
 
 function failure(status: number, error: OpenAIErrorBody, retryAfterMs: number | null): Outcome {

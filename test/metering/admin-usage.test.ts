@@ -94,9 +94,18 @@ function hourOf(row: UsageRow): string {
   return `${row.createdAt.toISOString().slice(0, 13)}:00:00Z`;
 }
 
-async function getJson(path: string): Promise<{ status: number; body: any }> {
+/** The API's answers as the tests read them: aggregates, listings and errors. */
+interface Answer {
+  data: Record<string, string | number | boolean | null>[];
+  totals: Record<string, unknown>;
+  next_cursor: string | null;
+  has_more: boolean;
+  error: { type: string; param: string | null; message: string };
+}
+
+async function getJson(path: string): Promise<{ status: number; body: Answer }> {
   const res = await app.request(path);
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as Answer };
 }
 
 function expectAggregate(actual: Record<string, unknown>, subset: UsageRow[]) {
@@ -122,7 +131,7 @@ describe("GET /usage", () => {
     }
     expectAggregate(body.totals, rows);
     // Time groups come in time order.
-    const days = body.data.map((g: { day: string }) => g.day);
+    const days = body.data.map((g) => String(g.day));
     expect(days).toEqual([...days].sort());
   });
 
@@ -134,7 +143,7 @@ describe("GET /usage", () => {
         rows.filter((r) => r.keyId === group.key_id && r.provider === group.provider),
       );
     }
-    const costs = byKey.body.data.map((g: { cost_usd: string }) => parseUsd(g.cost_usd));
+    const costs = byKey.body.data.map((g) => parseUsd(String(g.cost_usd)));
     expect(costs).toEqual([...costs].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
 
     const byHour = await getJson(`/usage?${window}&group_by=hour`);
@@ -256,7 +265,7 @@ describe("GET /usage/requests", () => {
       const { status, body } = await getJson(query);
       expect(status).toBe(200);
       expect(body.data.length).toBeLessThanOrEqual(7);
-      seen.push(...body.data);
+      seen.push(...(body.data as unknown as { request_id: string; created_at: string }[]));
       cursor = body.next_cursor;
       expect(body.has_more).toBe(cursor !== null);
       pages++;

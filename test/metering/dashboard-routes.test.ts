@@ -21,7 +21,14 @@ describe("dashboard routes", () => {
     expect(html).toContain("sessionStorage");
     expect(html).not.toMatch(/[?&]token=/);
     // Every chart the issue lists has its canvas.
-    for (const id of ["cost-by-day", "top-keys", "top-tenants", "errors-by-provider", "latency"]) {
+    for (const id of [
+      "cost-by-day",
+      "top-keys",
+      "top-tenants",
+      "errors-by-provider",
+      "latency",
+      "latency-by-provider",
+    ]) {
       expect(html).toContain(`<canvas id="${id}">`);
     }
   });

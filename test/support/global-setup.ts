@@ -1,10 +1,14 @@
 import type { TestProject } from "vitest/node";
+import { freePort } from "../../local/net";
 import { startStack } from "../../local/stack";
+import { type ServedWorker, serveWorker } from "../../local/worker";
 import { generateSigningKey, importSigningKey, mintKey } from "../../src/auth";
 
 declare module "vitest" {
   export interface ProvidedContext {
     workerBindings: Record<string, string>;
+    /** The worker served over HTTP (wrangler dev), for browser tests in Node. */
+    gatewayUrl: string;
   }
 }
 
@@ -24,12 +28,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
     { tenant: "demo", name: "demo key" },
     { issuer: "sluice", audience: "sluice" },
   );
-  project.provide("workerBindings", {
+  const bindings = {
     ...stack.bindings,
     SLUICE_JWKS: JSON.stringify({ keys: [pair.publicJwk] }),
     SLUICE_SIGNING_KEY: JSON.stringify(pair.privateJwk),
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     SLUICE_DEMO_KEY: demo.token,
-  });
-  return () => stack.stop();
+  };
+  project.provide("workerBindings", bindings);
+  let worker: ServedWorker | undefined;
+  try {
+    worker = await serveWorker({ vars: bindings, port: await freePort(), quiet: true });
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  project.provide("gatewayUrl", worker.url);
+  return async () => {
+    await worker?.stop();
+    await stack.stop();
+  };
 }

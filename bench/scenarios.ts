@@ -1,0 +1,82 @@
+/** The requests the benchmark sends and the gateway config it runs with. */
+import { devConfig } from "../local/dev-config";
+import type { HttpCall } from "./load";
+
+/** Words (= stream chunks) in the long streaming answer: shows the cost of each relayed chunk. */
+export const LONG_STREAM_WORDS = 200;
+
+/** The plan the bench key is on: rate, token, concurrency and budget checks all run, none trips. */
+const BENCH_PLAN = {
+  rpm: 100_000_000,
+  tpm: 1_000_000_000_000,
+  concurrency: 4_096,
+  budget_usd_day: 1e9,
+  budget_usd_month: 1e9,
+};
+
+/**
+ * The dev config (every model on the mock) plus a `gpt-4o-mini-long` route whose provider asks the
+ * mock for a long answer, with the bench plan as the only and default plan.
+ */
+export function benchConfig(mockUrl: string): Record<string, unknown> {
+  const base = devConfig(mockUrl) as { providers: Record<string, unknown>; routes: Record<string, unknown> };
+  return {
+    ...base,
+    providers: {
+      ...base.providers,
+      "mock-openai-long": {
+        kind: "openai",
+        base_url: `${mockUrl}/v1`,
+        api_key_secret: "MOCK_API_KEY",
+        headers: { "x-mock-words": String(LONG_STREAM_WORDS) },
+      },
+    },
+    routes: {
+      ...base.routes,
+      "gpt-4o-mini-long": { targets: [{ provider: "mock-openai-long", model: "gpt-4o-mini" }] },
+    },
+    plans: { bench: BENCH_PLAN },
+    default_plan: "bench",
+  };
+}
+
+/** The three chat requests of a run, for one target. */
+export interface ChatCalls {
+  json: HttpCall;
+  stream: HttpCall;
+  longStream: HttpCall;
+}
+
+/**
+ * Chat requests, the same for every target but for the key and how the long answer is asked for:
+ * the gateway through its `gpt-4o-mini-long` route, the others with the mock's header.
+ */
+export function chatCalls(apiKey: string, viaGateway: boolean): ChatCalls {
+  const messages = [
+    { role: "system", content: "You are the benchmark's assistant." },
+    { role: "user", content: "Say hello to the benchmark in a few short words please" },
+  ];
+  const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+  const call = (body: Record<string, unknown>, extraHeaders: Record<string, string> = {}): HttpCall => ({
+    method: "POST",
+    path: "/v1/chat/completions",
+    headers: { ...headers, ...extraHeaders },
+    body: JSON.stringify({ messages, ...body }),
+    stream: body.stream === true,
+  });
+  return {
+    json: call({ model: "gpt-4o-mini", max_tokens: 32 }),
+    stream: call({ model: "gpt-4o-mini", max_tokens: 32, stream: true }),
+    longStream: viaGateway
+      ? call({ model: "gpt-4o-mini-long", max_tokens: 2 * LONG_STREAM_WORDS, stream: true })
+      : call(
+          { model: "gpt-4o-mini", max_tokens: 2 * LONG_STREAM_WORDS, stream: true },
+          { "x-mock-words": String(LONG_STREAM_WORDS) },
+        ),
+  };
+}
+
+/** SSE events in a stream body (`data:` lines), to relate CPU time to chunks relayed. */
+export function countEvents(body: string): number {
+  return body.split("\n").filter((line) => line.startsWith("data:")).length;
+}

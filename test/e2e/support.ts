@@ -1,0 +1,105 @@
+import OpenAI from "openai";
+import { MOCK_URL, type TestGateway } from "../support/gateway";
+
+/** The two translated upstreams of the dev config, as routes a test gateway serves. */
+export const TRANSLATED_ROUTES = {
+  "claude-sonnet-4-5": { targets: [{ provider: "mock-anthropic", model: "claude-sonnet-4-5" }] },
+  "gemini-2.5-flash": { targets: [{ provider: "mock-gemini", model: "gemini-2.5-flash" }] },
+};
+
+export const TRANSLATED_MODELS = ["claude-sonnet-4-5", "gemini-2.5-flash"] as const;
+
+/** Which mock provider serves a public model, for routes built from one of them. */
+export const PROVIDER_OF: Record<(typeof TRANSLATED_MODELS)[number], string> = {
+  "claude-sonnet-4-5": "mock-anthropic",
+  "gemini-2.5-flash": "mock-gemini",
+};
+
+/**
+ * The official SDK, unchanged, served by a test gateway: its fetch goes straight to the app in
+ * this isolate (streams are read where they were made).
+ */
+export function openaiFor(gw: TestGateway, apiKey: string): OpenAI {
+  return new OpenAI({
+    apiKey,
+    baseURL: "http://sluice.test/v1",
+    maxRetries: 0,
+    fetch: async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(input instanceof Request ? input.url : input);
+      return gw.fetch(url.pathname + url.search, init);
+    },
+  });
+}
+
+/** A 1x1 PNG, small enough to inline in a data URL. */
+export const PIXEL_PNG_BASE64 =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+export function isMockUrl(url: string): boolean {
+  return url.startsWith(MOCK_URL);
+}
+
+/** A streamed tool call, put back together from its deltas. */
+export interface AssembledCall {
+  index: number;
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * Reassembles the tool-call deltas of raw chunks by index, the way OpenAI's clients do: the first
+ * delta of an index carries id and name, later ones append argument fragments.
+ */
+export function assembleToolCalls(chunks: OpenAI.ChatCompletionChunk[]): AssembledCall[] {
+  const calls = new Map<number, AssembledCall>();
+  for (const chunk of chunks) {
+    for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
+      const call = calls.get(delta.index) ?? { index: delta.index, id: "", name: "", arguments: "" };
+      if (delta.id) call.id = delta.id;
+      if (delta.function?.name) call.name += delta.function.name;
+      call.arguments += delta.function?.arguments ?? "";
+      calls.set(delta.index, call);
+    }
+  }
+  return [...calls.values()].sort((a, b) => a.index - b.index);
+}
+
+/** name and parsed arguments of function tool calls: what must match between stream and JSON. */
+export function callShapes(
+  calls: { name: string; arguments: string }[],
+): { name: string; arguments: unknown }[] {
+  return calls.map((call) => ({ name: call.name, arguments: JSON.parse(call.arguments) as unknown }));
+}
+
+/** The function tool calls of a JSON answer's first choice. */
+export function jsonToolCalls(
+  answer: OpenAI.ChatCompletion,
+): { id: string; name: string; arguments: string }[] {
+  return (answer.choices[0]?.message.tool_calls ?? []).map((call) => {
+    if (call.type !== "function") throw new Error(`unexpected tool call type ${call.type}`);
+    return { id: call.id, name: call.function.name, arguments: call.function.arguments };
+  });
+}
+
+export const WEATHER_TOOLS: OpenAI.ChatCompletionTool[] = [
+  {
+    type: "function",
+    function: {
+      name: "get_weather",
+      description: "Weather for a city",
+      parameters: {
+        type: "object",
+        properties: { city: { type: "string" }, days: { type: "integer" } },
+        required: ["city"],
+      },
+    },
+  },
+  {
+    type: "function",
+    function: {
+      name: "get_time",
+      parameters: { type: "object", properties: { zone: { type: "string" } }, required: ["zone"] },
+    },
+  },
+];
