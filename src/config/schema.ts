@@ -110,9 +110,12 @@ export const ConfigSchema = z
       enterprise: { rpm: 6000, tpm: 20_000_000, concurrency: 256 },
     }),
     default_plan: z.string().default("free"),
-    /** Budgets shared by all keys of a tenant, by tenant id. */
-    tenant_budgets: z
-      .record(z.string(), LimitsSchema.pick({ budget_usd_day: true, budget_usd_month: true }))
+    /** Limits shared by all keys of a tenant (request and token rates, budgets), by tenant id. */
+    tenant_limits: z
+      .record(
+        z.string(),
+        LimitsSchema.pick({ rpm: true, tpm: true, budget_usd_day: true, budget_usd_month: true }),
+      )
       .default({}),
     prices: z.array(PriceSchema).default([]),
     trusted_issuers: z.array(TrustedIssuerSchema).default([]),

@@ -26,14 +26,6 @@ export interface EffectiveLimits {
   budgets: Budget[];
 }
 
-/** Optional tenant-wide rates, read if the config's `tenant_budgets` entry carries them. */
-interface TenantEntry {
-  rpm?: number;
-  tpm?: number;
-  budget_usd_day?: number;
-  budget_usd_month?: number;
-}
-
 /** Exact conversion for config dollars: budgets are counted in integers so no float drifts. */
 export const usdToMicros = (usd: number): number => Math.round(usd * 1_000_000);
 
@@ -48,7 +40,7 @@ export function resolveLimits(config: Config, caller: Caller): EffectiveLimits {
   const own = { ...plan, ...definedOnly(caller.limits) };
   const keyScope: Scope = { kind: "key", id: caller.keyId };
   const tenantScope: Scope = { kind: "tenant", id: caller.tenant };
-  const tenant = (config.tenant_budgets[caller.tenant] ?? {}) as TenantEntry;
+  const tenant = config.tenant_limits[caller.tenant] ?? {};
 
   const rates: ScopeRates[] = [{ scope: keyScope, rpm: own.rpm, tpm: own.tpm }];
   if (tenant.rpm !== undefined || tenant.tpm !== undefined) {

@@ -1,4 +1,4 @@
-import { countTokens } from "gpt-tokenizer";
+import { countTextTokens } from "../limits/tokens";
 import type { TokenUsage } from "../providers/types";
 
 /**
@@ -11,14 +11,10 @@ import type { TokenUsage } from "../providers/types";
 export function estimateUsage(promptTokens: number, streamedText: string): TokenUsage {
   return {
     promptTokens: Math.max(0, Math.round(promptTokens)),
-    completionTokens: estimateTextTokens(streamedText),
+    // The limits module's counter: one tokenizer in the bundle, and it accepts special-token text.
+    completionTokens: streamedText ? countTextTokens(streamedText) : 0,
     cachedReadTokens: 0,
     cacheWriteTokens: 0,
     reasoningTokens: 0,
   };
-}
-
-/** Tokens in a piece of generated text (0 for none). */
-export function estimateTextTokens(text: string): number {
-  return text ? countTokens(text) : 0;
 }

@@ -1,4 +1,4 @@
-export { estimateTextTokens, estimateUsage } from "./estimate";
+export { estimateUsage } from "./estimate";
 export { insertUsageRows } from "./insert";
 export { createMeter, type MeterOptions } from "./meter";
 export {

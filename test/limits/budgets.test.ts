@@ -89,7 +89,7 @@ describe("dollar budgets (micro-dollar reservations)", () => {
 
   it("shares a tenant budget across the tenant's keys", async () => {
     const tenant = `tenant-${crypto.randomUUID()}`;
-    const config = testConfig({}, { tenant_budgets: { [tenant]: { budget_usd_day: 0.005 } } });
+    const config = testConfig({}, { tenant_limits: { [tenant]: { budget_usd_day: 0.005 } } });
     const { gate } = gateFor(config);
     const a = freshCaller({ tenant });
     const b = freshCaller({ tenant });

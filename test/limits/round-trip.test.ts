@@ -6,7 +6,7 @@ import { admission, bridgeStats, controlCall, freshCaller, gateFor, redis, testC
 const fullConfig = (tenant: string) =>
   testConfig(
     { rpm: 100, tpm: 100_000, concurrency: 50, budget_usd_day: 10, budget_usd_month: 100 },
-    { tenant_budgets: { [tenant]: { budget_usd_day: 50, budget_usd_month: 500 } } },
+    { tenant_limits: { [tenant]: { budget_usd_day: 50, budget_usd_month: 500 } } },
   );
 
 /** Counts this isolate's HTTP requests to the Redis bridge (the bridge's stats count everyone's). */
