@@ -172,6 +172,9 @@ async function fetchImage(
     }
     const bytes = await Promise.race([readCapped(response, limits), deadline]);
     return { mimeType, base64: base64Of(bytes) };
+  } catch (err) {
+    // A body cut mid-read is the image host's failure: still the caller's 400, never a 500.
+    throw err instanceof UnsupportedFeatureError ? err : refused("The image could not be read.");
   } finally {
     clearTimeout(timer);
   }

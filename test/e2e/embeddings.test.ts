@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { mockEmbedding } from "../../local/mock-provider/embedding";
-import { clearUpstream, DEMO_KEY, gateway, post, upstreamRequests } from "../support/gateway";
-import { openaiFor } from "./support";
+import { clearUpstream, gateway, upstreamRequests } from "../support/gateway";
+import { openaiFor, postJson } from "./support";
 
 const gw = gateway({
   routes: {
@@ -10,7 +10,7 @@ const gw = gateway({
   },
   prices: [{ model: "text-embedding-004", input: 0.1, output: 0 }],
 });
-const client = openaiFor(gw, DEMO_KEY);
+const client = openaiFor(gw);
 
 beforeEach(clearUpstream);
 
@@ -35,7 +35,7 @@ describe("Gemini embeddings through the gateway", () => {
   it("answers base64 strings when asked, float32 little-endian like OpenAI", async () => {
     const res = await gw.fetch(
       "/v1/embeddings",
-      post({ model: "text-embedding-004", input: "one fish", encoding_format: "base64" }),
+      postJson({ model: "text-embedding-004", input: "one fish", encoding_format: "base64" }),
     );
     const body = (await res.json()) as { data: { embedding: string }[] };
     const encoded = body.data[0]?.embedding ?? "";
@@ -48,7 +48,7 @@ describe("Gemini embeddings through the gateway", () => {
     for (const extra of [{}, { encoding_format: "float" }]) {
       const res = await gw.fetch(
         "/v1/embeddings",
-        post({ model: "text-embedding-004", input: "one fish", dimensions: 8, ...extra }),
+        postJson({ model: "text-embedding-004", input: "one fish", dimensions: 8, ...extra }),
       );
       const body = (await res.json()) as { data: { embedding: number[] }[] };
       expect(body.data[0]?.embedding).toEqual(mockEmbedding("one fish", 8));
@@ -58,7 +58,7 @@ describe("Gemini embeddings through the gateway", () => {
   it("fills usage with the gateway's estimate (Gemini reports none) and prices it", async () => {
     const res = await gw.fetch(
       "/v1/embeddings",
-      post({ model: "text-embedding-004", input: "one two three four" }),
+      postJson({ model: "text-embedding-004", input: "one two three four" }),
     );
     const body = (await res.json()) as {
       usage: { prompt_tokens: number; total_tokens: number; cost: number };
@@ -72,7 +72,7 @@ describe("Gemini embeddings through the gateway", () => {
   it("leaves an OpenAI-compatible upstream's base64 and usage as they came", async () => {
     const res = await gw.fetch(
       "/v1/embeddings",
-      post({ model: "text-embedding-3-small", input: "one fish", encoding_format: "base64" }),
+      postJson({ model: "text-embedding-3-small", input: "one fish", encoding_format: "base64" }),
     );
     const body = (await res.json()) as { data: { embedding: unknown }[]; usage: { prompt_tokens: number } };
     expect(typeof body.data[0]?.embedding).toBe("string");

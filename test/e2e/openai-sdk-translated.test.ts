@@ -1,6 +1,6 @@
 import type OpenAI from "openai";
 import { beforeEach, describe, expect, it } from "vitest";
-import { clearUpstream, DEMO_KEY, gateway, upstreamRequests } from "../support/gateway";
+import { clearUpstream, gateway, upstreamRequests } from "../support/gateway";
 import {
   assembleToolCalls,
   callShapes,
@@ -21,7 +21,7 @@ for (const model of TRANSLATED_MODELS) {
   };
 }
 const gw = gateway({ routes });
-const client = openaiFor(gw, DEMO_KEY);
+const client = openaiFor(gw);
 
 beforeEach(clearUpstream);
 

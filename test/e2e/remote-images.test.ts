@@ -2,8 +2,8 @@ import OpenAI from "openai";
 import { beforeEach, describe, expect, it } from "vitest";
 import { UnsupportedFeatureError } from "../../src/providers/common/errors";
 import { checkImageUrl, createRemoteImageFetcher, isPublicHost } from "../../src/proxy/remote-image";
-import { clearUpstream, DEMO_KEY, gateway, post, upstreamRequests } from "../support/gateway";
-import { isMockUrl, openaiFor, PIXEL_PNG_BASE64 } from "./support";
+import { clearUpstream, gateway, upstreamRequests } from "../support/gateway";
+import { isMockUrl, openaiFor, PIXEL_PNG_BASE64, postJson } from "./support";
 
 const PIXEL = Uint8Array.from(atob(PIXEL_PNG_BASE64), (ch) => ch.charCodeAt(0));
 const CAT = "https://images.example.com/cat.png";
@@ -41,7 +41,7 @@ const gw = gateway(
 );
 
 function withImage(model: string, ...urls: string[]) {
-  return post({
+  return postJson({
     model,
     messages: [
       {
@@ -119,6 +119,19 @@ describe("image URLs for a Gemini target", () => {
     expect(await refusal(await gw.fetch("/v1/chat/completions", withImage("gemini", CAT)))).toMatch(/5 MB/);
   });
 
+  it("answers 400, not 500, when the image host cuts the body mid-read", async () => {
+    hosts.set(CAT, () => {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(PIXEL);
+          controller.error(new Error("connection reset"));
+        },
+      });
+      return new Response(body, { headers: { "content-type": "image/png" } });
+    });
+    expect(await refusal(await gw.fetch("/v1/chat/completions", withImage("gemini", CAT)))).toMatch(/read/);
+  });
+
   it("refuses a redirect to a private address, never fetching it", async () => {
     hosts.set(CAT, () => redirect("https://169.254.169.254/latest/meta-data/"));
     expect(await refusal(await gw.fetch("/v1/chat/completions", withImage("gemini", CAT)))).toMatch(/public/);
@@ -157,7 +170,7 @@ describe("image URLs for a Gemini target", () => {
   });
 
   it("raises BadRequestError in the openai SDK", async () => {
-    const client = openaiFor(gw, DEMO_KEY);
+    const client = openaiFor(gw);
     const error = await client.chat.completions
       .create({
         model: "gemini",

@@ -1,5 +1,29 @@
+import { env } from "cloudflare:workers";
 import OpenAI from "openai";
-import { MOCK_URL, type TestGateway } from "../support/gateway";
+import { importSigningKey, mintKey } from "../../src/auth";
+import { MOCK_URL, post, type TestGateway } from "../support/gateway";
+
+/**
+ * A key of its own tenant on the enterprise plan: these suites make many calls, and the shared
+ * demo key's free-plan rate must stay for the suites that run after them.
+ */
+export async function e2eKey(): Promise<string> {
+  const signer = await importSigningKey(env.SLUICE_SIGNING_KEY);
+  const tenant = `e2e-${crypto.randomUUID()}`;
+  const { token } = await mintKey(
+    signer,
+    { tenant, name: "e2e", plan: "enterprise" },
+    { issuer: "sluice", audience: "sluice" },
+  );
+  return token;
+}
+
+/** This test file's own key (each file loads its own copy of this module). */
+export const E2E_KEY = await e2eKey();
+
+/** POST JSON with this file's key. */
+export const postJson = (body: unknown, headers: Record<string, string> = {}): RequestInit =>
+  post(body, E2E_KEY, headers);
 
 /** The two translated upstreams of the dev config, as routes a test gateway serves. */
 export const TRANSLATED_ROUTES = {
@@ -19,7 +43,7 @@ export const PROVIDER_OF: Record<(typeof TRANSLATED_MODELS)[number], string> = {
  * The official SDK, unchanged, served by a test gateway: its fetch goes straight to the app in
  * this isolate (streams are read where they were made).
  */
-export function openaiFor(gw: TestGateway, apiKey: string): OpenAI {
+export function openaiFor(gw: TestGateway, apiKey: string = E2E_KEY): OpenAI {
   return new OpenAI({
     apiKey,
     baseURL: "http://sluice.test/v1",

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { targetKey } from "../../src/routing";
-import { clearUpstream, gateway, post, upstreamRequests } from "../support/gateway";
+import { clearUpstream, gateway, upstreamRequests } from "../support/gateway";
+import { postJson } from "./support";
 
 const anthropic = { provider: "mock-anthropic", model: "claude-sonnet-4-5" };
 const gemini = { provider: "mock-gemini", model: "text-embedding-004" };
@@ -29,7 +30,7 @@ describe("a target that cannot serve the request", () => {
   it("is skipped for the next target, without a call, a retry or a breaker failure", async () => {
     const res = await gw.fetch(
       "/v1/embeddings",
-      post({ model: "embed-anthropic-then-gemini", input: "hello" }),
+      postJson({ model: "embed-anthropic-then-gemini", input: "hello" }),
     );
     expect(res.status).toBe(200);
     expect(res.headers.get("x-sluice-provider")).toBe("mock-gemini");
@@ -40,7 +41,7 @@ describe("a target that cannot serve the request", () => {
   });
 
   it("answers its 400 when no target can serve the request", async () => {
-    const res = await gw.fetch("/v1/embeddings", post({ model: "embed-anthropic-only", input: "hello" }));
+    const res = await gw.fetch("/v1/embeddings", postJson({ model: "embed-anthropic-only", input: "hello" }));
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string; type: string } };
     expect(body.error).toMatchObject({ type: "invalid_request_error", code: "unsupported_endpoint" });
@@ -52,7 +53,7 @@ describe("a target that cannot serve the request", () => {
   it("prefers a real upstream failure over a later target's refusal", async () => {
     const res = await gw.fetch(
       "/v1/embeddings",
-      post({ model: "embed-down-then-anthropic", input: "hello" }),
+      postJson({ model: "embed-down-then-anthropic", input: "hello" }),
     );
     expect(res.status).toBe(503);
   });
@@ -60,7 +61,7 @@ describe("a target that cannot serve the request", () => {
   it("moves on for a feature only one kind lacks (n > 1 on Anthropic)", async () => {
     const res = await gw.fetch(
       "/v1/chat/completions",
-      post({
+      postJson({
         model: "chat-anthropic-then-openai",
         n: 2,
         messages: [{ role: "user", content: "Two please" }],
@@ -75,7 +76,7 @@ describe("a target that cannot serve the request", () => {
   it("still answers a malformed body's 400 at once, without trying the next target", async () => {
     const res = await gw.fetch(
       "/v1/chat/completions",
-      post({
+      postJson({
         model: "chat-anthropic-then-openai",
         messages: [
           {

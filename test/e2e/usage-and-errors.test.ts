@@ -1,8 +1,8 @@
 import OpenAI from "openai";
 import { beforeEach, describe, expect, it } from "vitest";
 import { predictMockReply } from "../../local/mock-provider/predict";
-import { clearUpstream, DEMO_KEY, gateway, post, readSse, upstreamRequests } from "../support/gateway";
-import { openaiFor, PROVIDER_OF, TRANSLATED_MODELS } from "./support";
+import { clearUpstream, gateway, readSse, upstreamRequests } from "../support/gateway";
+import { E2E_KEY, openaiFor, PROVIDER_OF, postJson, TRANSLATED_MODELS } from "./support";
 
 const CACHE_OPTIONS = "+cached-tokens=4+cache-write-tokens=2+reasoning-tokens=5";
 const FAULTS = ["status-429", "status-529", "status-400", "error-after-2", "drop-after-2"];
@@ -29,7 +29,7 @@ for (const model of TRANSLATED_MODELS) {
   }
 }
 const gw = gateway({ routes, prices }, { sleep: async () => {} });
-const client = openaiFor(gw, DEMO_KEY);
+const client = openaiFor(gw);
 
 beforeEach(clearUpstream);
 
@@ -110,7 +110,7 @@ describe.each(TRANSLATED_MODELS)("provider errors from %s", (model) => {
 
       const res = await gw.fetch(
         "/v1/chat/completions",
-        post({ model: `${model}-${fault}`, messages: [{ role: "user", content: "x" }] }),
+        postJson({ model: `${model}-${fault}`, messages: [{ role: "user", content: "x" }] }),
       );
       expect(res.status).toBe(status);
       const body = (await res.json()) as { error: Record<string, unknown> };
@@ -128,7 +128,7 @@ describe.each(TRANSLATED_MODELS)("provider errors from %s", (model) => {
     const res = await gw.fetch("/v1/messages", {
       method: "POST",
       headers: {
-        "x-api-key": DEMO_KEY,
+        "x-api-key": E2E_KEY,
         "content-type": "application/json",
         "anthropic-version": "2023-06-01",
       },
@@ -147,7 +147,7 @@ describe.each(TRANSLATED_MODELS)("provider errors from %s", (model) => {
     async (fault) => {
       const res = await gw.fetch(
         "/v1/chat/completions",
-        post({
+        postJson({
           model: `${model}-${fault}`,
           messages: [{ role: "user", content: "Tell me a long story" }],
           stream: true,
@@ -181,7 +181,7 @@ describe.each(TRANSLATED_MODELS)("provider errors from %s", (model) => {
     const res = await gw.fetch("/v1/messages", {
       method: "POST",
       headers: {
-        "x-api-key": DEMO_KEY,
+        "x-api-key": E2E_KEY,
         "content-type": "application/json",
         "anthropic-version": "2023-06-01",
       },
