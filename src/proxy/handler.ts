@@ -94,9 +94,7 @@ export async function proxy(
   };
   let chosen: { target: TargetConfig; provider: Target } | null = null;
   const fetchImage = createRemoteImageFetcher(services.fetcher);
-  // A target that cannot serve the request says nothing of its health, and its refusal is the
-  // answer only when no target got further: track both apart from the plain outcome.
-  let lastUnsupported = false;
+  // A target's refusal of a feature is the answer only when no target got further.
   let lastServedFailure: UpstreamFailure | null = null;
   const result = await runWithFallback<UpstreamAnswer | UpstreamFailure>(
     targets,
@@ -119,16 +117,16 @@ export async function proxy(
         fetcher: services.fetcher,
         fetchImage,
       });
-      lastUnsupported = !outcome.ok && (outcome.failure as UpstreamFailure).unsupported === true;
-      if (!outcome.ok && !lastUnsupported) lastServedFailure = outcome.failure as UpstreamFailure;
+      if (!outcome.ok && outcome.kind !== "unsupported")
+        lastServedFailure = outcome.failure as UpstreamFailure;
       return outcome;
     },
     {
       retries: route.retries,
       isAvailable: (t) => services.breakers.tryAcquire(targetKey(t)),
       onOutcome: (t, ok, kind) => {
-        // A caller's own 4xx says nothing about the target's health.
-        if (kind === "caller" || lastUnsupported) return;
+        // A caller's own 4xx, or a feature the target lacks, says nothing about its health.
+        if (kind === "caller" || kind === "unsupported") return;
         const transition = services.breakers.record(targetKey(t), ok);
         if (transition) c.executionCtx.waitUntil(services.publishBreaker(targetKey(t), transition));
         if (kind === "provider_auth")

@@ -28,8 +28,6 @@ export type UpstreamAnswer =
 export interface UpstreamFailure {
   status: number;
   error: OpenAIErrorBody;
-  /** This target cannot serve the request (UnsupportedFeatureError); a target of another kind may. */
-  unsupported?: true;
 }
 
 export interface CallOptions {
@@ -160,13 +158,7 @@ async function bodyFor(options: CallOptions): Promise<Record<string, unknown>> {
 function refusedBeforeCall(err: GatewayError): Outcome {
   const error = err.toBody();
   if (err instanceof UnsupportedFeatureError) {
-    // "provider_auth" is the kind that moves on without a retry; `unsupported` keeps it off the breaker.
-    return {
-      ok: false,
-      kind: "provider_auth",
-      retryAfterMs: null,
-      failure: { status: err.status, error, unsupported: true },
-    };
+    return { ok: false, kind: "unsupported", retryAfterMs: null, failure: { status: err.status, error } };
   }
   return { ok: false, kind: "caller", retryAfterMs: null, failure: { status: err.status, error } };
 }

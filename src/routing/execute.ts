@@ -45,7 +45,8 @@ export async function runWithFallback<T>(
       options.onOutcome(target, outcome.ok, outcome.ok ? null : outcome.kind);
       last = { result: outcome, target, attempts };
       if (outcome.ok || outcome.kind === "caller") return last;
-      if (outcome.kind === "provider_auth" || retry === options.retries) break;
+      if (outcome.kind === "provider_auth" || outcome.kind === "unsupported" || retry === options.retries)
+        break;
       const delay = backoffDelay(retry, outcome.retryAfterMs, options.random);
       if (delay === null) break;
       await options.sleep(delay);

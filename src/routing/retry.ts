@@ -5,7 +5,9 @@ export type FailureKind =
   /** The provider's credentials are the problem (401/403): move to the next target, don't retry. */
   | "provider_auth"
   /** The caller's own mistake (400/404/422...): return it as it is, never fall back. */
-  | "caller";
+  | "caller"
+  /** This target cannot serve the request (e.g. embeddings on Anthropic): move on, no retry, not a health signal. */
+  | "unsupported";
 
 /** Classifies an upstream HTTP status; 2xx never reaches here. */
 export function classifyStatus(status: number): FailureKind {
