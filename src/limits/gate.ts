@@ -1,10 +1,12 @@
 import type { Redis } from "@upstash/redis/cloudflare";
+import type { WindowBatcher } from "../batch";
 import type { Config, FailurePolicy } from "../config";
 import { type Outcome, within } from "./deadline";
 import { type Decision, decide, type LocalTakes, type RateCheck } from "./decide";
 import { rateLimitHeaders, tightest } from "./headers";
 import { LocalLimiter } from "./local-limiter";
 import { LuaScript } from "./lua";
+import { scriptRunner } from "./pipe";
 import { type RateResult, RequestRate } from "./request-rate";
 import {
   type AdmitReply,
@@ -17,6 +19,7 @@ import {
 } from "./reservation";
 import { resolveLimits } from "./resolve";
 import { ADMIT_SCRIPT, SETTLE_SCRIPT } from "./scripts";
+import { createSettlements, describeRedisError, type Settlement } from "./settlements";
 import type { Admission, AdmissionRequest, Gate } from "./types";
 
 export type LimitsLog = (
@@ -26,7 +29,7 @@ export type LimitsLog = (
 ) => void;
 
 export interface GateOptions {
-  /** An @upstash/redis client with auto-pipelining (see createLimitsRedis). */
+  /** An @upstash/redis client (see createLimitsRedis); the gate sends through its HTTP layer. */
   redis: Redis;
   config: Config;
   /** Ms since the epoch; injectable so tests control budget periods, windows and leases. */
@@ -42,10 +45,11 @@ export interface GateOptions {
  * The limits gate: before the upstream call, ONE Redis round trip decides revocation, request
  * rate (per key and per tenant), token rate, dollar budgets (key and tenant, UTC day and month)
  * and concurrency, and reads the shared breaker state. Every command is issued in the same tick,
- * so @upstash/redis auto-pipelining sends them as one /pipeline request: one Lua script
- * (revocation, breakers, concurrency, tokens, budgets: atomic, all-or-nothing) and one
- * @upstash/ratelimit sliding-window call per request-rate limit. A request refused by any check
- * has everything the others took given back, in the background, so it costs nothing.
+ * so the gate's pipeline sends them as one /pipeline request: one Lua script (revocation,
+ * breakers, concurrency, tokens, budgets: atomic, all-or-nothing) and one @upstash/ratelimit
+ * sliding-window call per request-rate limit. A request refused by any check has everything the
+ * others took given back, in the background, so it costs nothing. Settlements after the answer
+ * are batched across requests (see createSettlements).
  *
  * Failure policy (`config.failure_policy`), applied per check when Redis cannot be reached
  * (an error, or no answer within `timeoutMs`):
@@ -66,16 +70,20 @@ export interface GateOptions {
  * ctx.waitUntil(admission.settle({ tokens: usage.total, costMicros }))
  */
 export function createGate(opts: GateOptions): Gate {
+  const runner = scriptRunner(opts.redis);
+  const log = opts.log ?? (() => {});
+  const settleScript = new LuaScript(runner, SETTLE_SCRIPT);
   const deps: Deps = {
     config: opts.config,
     policy: opts.config.failure_policy,
     now: opts.now ?? Date.now,
-    log: opts.log ?? (() => {}),
+    log,
     timeoutMs: opts.timeoutMs ?? 1000,
     leaseMs: opts.leaseMs ?? 300_000,
-    admitScript: new LuaScript(opts.redis, ADMIT_SCRIPT),
-    settleScript: new LuaScript(opts.redis, SETTLE_SCRIPT),
-    requestRate: new RequestRate(opts.redis),
+    admitScript: new LuaScript(runner, ADMIT_SCRIPT),
+    settleScript,
+    settlements: createSettlements(settleScript, log),
+    requestRate: new RequestRate(runner),
     local: new LocalLimiter(TOKEN_WINDOW_MS),
   };
   return { admit: (request) => admit(deps, request) };
@@ -90,6 +98,8 @@ interface Deps {
   leaseMs: number;
   admitScript: LuaScript;
   settleScript: LuaScript;
+  /** Settlements batched across requests (one pipeline request per few ms). */
+  settlements: WindowBatcher<Settlement>;
   requestRate: RequestRate;
   local: LocalLimiter;
 }
@@ -164,7 +174,10 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
   };
 }
 
-/** Settles to the real use: one round trip, plus the local fallback's takes, if any. Never rejects. */
+/**
+ * Settles to the real use: one script, batched with other requests' settlements into one round
+ * trip, plus the local fallback's takes, if any. Never rejects.
+ */
 async function settle(
   deps: Deps,
   reservation: Reservation,
@@ -180,9 +193,7 @@ async function settle(
     { tokens: actual.tokens, micros: actual.costMicros },
     fellOpen,
   );
-  await deps.settleScript.run(keys, args).catch((error: unknown) => {
-    deps.log("warn", "limits settlement failed", { reservation: reservation.id, error: describe(error) });
-  });
+  await deps.settlements.add({ reservationId: reservation.id, keys, args });
 }
 
 /** Gives back what a refused admission took from every check, so a refusal costs nothing. Never rejects. */
@@ -215,7 +226,7 @@ async function giveBack(
     if (result.status === "rejected") {
       deps.log("warn", "limits give-back failed", {
         reservation: reservation.id,
-        error: describe(result.reason),
+        error: describeRedisError(result.reason),
       });
     }
   }
@@ -226,15 +237,8 @@ function logFailure(deps: Deps, requestId: string, outcomes: Outcome<unknown>[])
     if (outcome.ok) continue;
     deps.log("warn", "limits store unreachable; applying the failure policy", {
       requestId,
-      error: describe(outcome.error),
+      error: describeRedisError(outcome.error),
     });
     return;
   }
-}
-
-/** An error's first line, short: Upstash errors echo the whole command (script text included). */
-function describe(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const cut = text.indexOf(", command was:");
-  return (cut === -1 ? text : text.slice(0, cut)).slice(0, 200);
 }

@@ -1,8 +1,8 @@
-import type { Redis } from "@upstash/redis/cloudflare";
+import type { ScriptRunner } from "./pipe";
 
 /**
  * A Lua script called by SHA once Redis knows it. The command is issued synchronously on `run`,
- * so it joins the auto-pipeline of the commands issued in the same tick (one HTTP request).
+ * so it joins the pipeline of the commands issued in the same tick (one HTTP request).
  * Until the SHA is computed (crypto.subtle is async) it sends the script text with EVAL, which
  * also loads it; EVALSHA falls back to EVAL when Redis answers NOSCRIPT (e.g. after a restart).
  */
@@ -10,7 +10,7 @@ export class LuaScript {
   private sha: string | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: ScriptRunner,
     readonly source: string,
   ) {
     // Until (or unless) the digest is ready, run() keeps sending the text: slower, never wrong.
@@ -25,10 +25,10 @@ export class LuaScript {
   /** Runs the script; the command is queued before this returns. */
   run<T>(keys: string[], args: (string | number)[]): Promise<T> {
     const argv = args.map(String);
-    if (this.sha === null) return this.redis.eval<string[], T>(this.source, keys, argv);
-    return this.redis.evalsha<string[], T>(this.sha, keys, argv).catch((error: unknown) => {
+    if (this.sha === null) return this.redis.eval<T>(this.source, keys, argv);
+    return this.redis.evalsha<T>(this.sha, keys, argv).catch((error: unknown) => {
       if (!String(error).includes("NOSCRIPT")) throw error;
-      return this.redis.eval<string[], T>(this.source, keys, argv);
+      return this.redis.eval<T>(this.source, keys, argv);
     });
   }
 }

@@ -1,9 +1,13 @@
 import { Redis } from "@upstash/redis/cloudflare";
 
 /**
- * An @upstash/redis client fit for the gate: auto-pipelining (the commands of one admission go
- * out as one /pipeline request), a per-request timeout so an unreachable Redis fails fast into
- * the failure policy instead of hanging, one quick retry of a failed connection, no telemetry.
+ * The isolate's @upstash/redis client: the gate pipelines its one round trip itself through this
+ * client's HTTP layer (see pipe.ts), a per-request timeout makes an unreachable Redis fail fast
+ * into the failure policy instead of hanging, one quick retry, no telemetry. Auto-pipelining is
+ * OFF: the client is shared by every request of the isolate, and its pipeline would merge commands
+ * of requests whose continuations run in the same turn (e.g. woken by one usage batch), making one
+ * request wait on another's I/O, which workerd refuses ("Cannot perform I/O on behalf of a
+ * different request") and which then hangs.
  * @example const redis = createLimitsRedis({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN })
  */
 export function createLimitsRedis(opts: { url: string; token: string; timeoutMs?: number }): Redis {
@@ -11,7 +15,7 @@ export function createLimitsRedis(opts: { url: string; token: string; timeoutMs?
   return new Redis({
     url: opts.url,
     token: opts.token,
-    enableAutoPipelining: true,
+    enableAutoPipelining: false,
     enableTelemetry: false,
     // A function: the client then rejects on timeout (a plain signal makes it answer "Aborted").
     signal: () => AbortSignal.timeout(timeoutMs),

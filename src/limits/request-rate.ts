@@ -1,6 +1,7 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { RPM_PREFIX, rpmIdentifier, type Scope } from "./keys";
+import type { ScriptRunner } from "./pipe";
 
 /** Outcome of one request-rate check. */
 export interface RateResult {
@@ -21,7 +22,12 @@ const MINUTE = "60 s";
 export class RequestRate {
   private readonly limiters = new Map<number, Ratelimit>();
 
-  constructor(private readonly redis: Redis) {}
+  private readonly redis: Redis;
+
+  /** `runner` takes the library's only commands (EVALSHA, then EVAL on NOSCRIPT). */
+  constructor(runner: ScriptRunner) {
+    this.redis = runner as unknown as Redis;
+  }
 
   /** Takes one request from the scope's window; the Redis command is queued before this returns. */
   take(scope: Scope, rpm: number): Promise<RateResult> {

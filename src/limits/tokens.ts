@@ -30,6 +30,37 @@ export function countTextTokens(text: string): number {
   return text.length === 0 ? 0 : countTokens(text, PLAIN_TEXT);
 }
 
+/**
+ * Token counts of prompt texts seen lately. Prompt texts repeat across requests (a system prompt;
+ * every earlier turn of a conversation comes again with the next one), and tokenizing costs
+ * ~0.2 us of CPU per character where a lookup costs a hash of the string. Bounded by characters
+ * held; the oldest entries go first.
+ */
+class CountMemo {
+  private readonly counts = new Map<string, number>();
+  private chars = 0;
+
+  constructor(private readonly maxChars: number) {}
+
+  count(text: string): number {
+    const known = this.counts.get(text);
+    if (known !== undefined) return known;
+    const tokens = countTextTokens(text);
+    if (text.length <= this.maxChars / 16) {
+      this.counts.set(text, tokens);
+      this.chars += text.length;
+      for (const old of this.counts.keys()) {
+        if (this.chars <= this.maxChars) break;
+        this.counts.delete(old);
+        this.chars -= old.length;
+      }
+    }
+    return tokens;
+  }
+}
+
+const promptCounts = new CountMemo(1_000_000);
+
 /** Counts texts exactly up to a character budget, then extrapolates from the ratio seen so far. */
 class Counter {
   private exactCharsLeft = EXACT_CHARS_PER_BODY;
@@ -40,7 +71,7 @@ class Counter {
   text(value: string): void {
     if (value.length === 0) return;
     if (value.length <= this.exactCharsLeft) {
-      const tokens = countTextTokens(value);
+      const tokens = promptCounts.count(value);
       this.exactCharsLeft -= value.length;
       this.charsSeen += value.length;
       this.tokensSeen += tokens;

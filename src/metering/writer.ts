@@ -1,3 +1,4 @@
+import { WindowBatcher } from "../batch";
 import type { Database } from "../db/client";
 import { describeDbError, insertUsageRows, isPermanentDbError } from "./insert";
 import type { Cost } from "./prices";
@@ -40,13 +41,6 @@ export interface UsageWriter {
   flush(): Promise<void>;
 }
 
-interface Batch {
-  rows: UsageRow[];
-  /** Resolvers of the promises the requests in this batch wait on, each created in its own request. */
-  waiters: (() => void)[];
-  sent: boolean;
-}
-
 /**
  * One writer per isolate: rows recorded within a few milliseconds of each other go to Postgres
  * in ONE multi-row INSERT ... ON CONFLICT (request_id) DO NOTHING (each outbound request costs
@@ -60,29 +54,17 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
   const retryDelays = opts.retryDelaysMs ?? [50, 150];
   const timeoutMs = opts.insertTimeoutMs ?? 5_000;
   const warnedUnpriced = new Set<string>();
-  // The longest a batch can take: every attempt timing out, the backoff, then the spool.
-  const maxWaitMs = windowMs + (retryDelays.length + 2) * timeoutMs + retryDelays.reduce((a, b) => a + b, 0);
-  let open: Batch | undefined;
+  const batches = new WindowBatcher<UsageRow>({
+    windowMs,
+    maxItems: maxRows,
+    send: (rows) =>
+      store(rows).catch((error) =>
+        opts.log("error", "usage batch failed", { error: describeDbError(error) }),
+      ),
+  });
 
-  const waitFor = (batch: Batch) => waitForBatch(batch, maxWaitMs);
   const resolve = <T>(value: T | (() => T)): T =>
     typeof value === "function" ? (value as () => T)() : value;
-
-  /**
-   * Stores a batch from the context of the request that calls it (its window timer or the row that
-   * filled it). A timer is never cleared from another request's context: the flag makes a late
-   * window timer harmless instead.
-   */
-  function send(batch: Batch): void {
-    if (batch.sent) return;
-    batch.sent = true;
-    if (open === batch) open = undefined;
-    store(batch.rows)
-      .catch((error) => opts.log("error", "usage batch failed", { error: describeDbError(error) }))
-      .finally(() => {
-        for (const release of batch.waiters) release();
-      });
-  }
 
   async function store(rows: UsageRow[]): Promise<void> {
     let lastError: unknown;
@@ -129,41 +111,10 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
   return {
     record(record, cost) {
       warnIfUnpriced(record, cost);
-      const row = toUsageRow(record, cost);
-      if (!open) {
-        const batch: Batch = { rows: [], waiters: [], sent: false };
-        open = batch;
-        setTimeout(() => send(batch), windowMs);
-      }
-      const batch = open;
-      batch.rows.push(row);
-      const stored = waitFor(batch);
-      if (batch.rows.length >= maxRows) send(batch);
-      return stored;
+      return batches.add(toUsageRow(record, cost));
     },
-    flush() {
-      const batch = open;
-      if (!batch) return Promise.resolve();
-      const stored = waitFor(batch);
-      send(batch);
-      return stored;
-    },
+    flush: () => batches.flush(),
   };
-}
-
-/**
- * A promise, created in the calling request's context, that settles when the batch is stored.
- * Another request's context may do the storing; workerd cancels a request whose only pending work
- * belongs to another request (it looks hung), so a timer of its own keeps this one alive, and it
- * is cleared from this same context once the batch reports back.
- */
-function waitForBatch(batch: Batch, maxWaitMs: number): Promise<void> {
-  let keepAlive: ReturnType<typeof setTimeout> | undefined;
-  const stored = new Promise<void>((resolve) => {
-    batch.waiters.push(resolve);
-    keepAlive = setTimeout(resolve, maxWaitMs);
-  });
-  return stored.then(() => clearTimeout(keepAlive));
 }
 
 function sleep(ms: number): Promise<void> {

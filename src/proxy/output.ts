@@ -57,9 +57,24 @@ export function anthropicOutput(requestedModel: string): OutputFormat {
   };
 }
 
-/** The usage-only chunk: a usage object and no choices. Cheap test first; most chunks have none. */
+/**
+ * The usage-only chunk: a usage object and no choices. Cheap test first: most chunks carry no
+ * usage object (OpenAI sends `"usage":null` on each one), so one scan of the text rules them out.
+ */
 function isUsageChunk(payload: string): boolean {
-  if (!payload.includes('"usage":{') && !payload.includes('"usage": {')) return false;
+  if (!mayHaveUsageObject(payload)) return false;
   const chunk = JSON.parse(payload) as { choices?: unknown[]; usage?: unknown };
   return Boolean(chunk.usage) && (!chunk.choices || chunk.choices.length === 0);
 }
+
+/** Whether the text has `"usage":{` or `"usage": {`. */
+function mayHaveUsageObject(payload: string): boolean {
+  for (let at = payload.indexOf('"usage":'); at !== -1; at = payload.indexOf('"usage":', at + 8)) {
+    const next = payload.charCodeAt(at + 8);
+    if (next === OPEN_BRACE || (next === SPACE && payload.charCodeAt(at + 9) === OPEN_BRACE)) return true;
+  }
+  return false;
+}
+
+const OPEN_BRACE = 0x7b;
+const SPACE = 0x20;
