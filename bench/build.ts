@@ -128,7 +128,10 @@ function listModules(dir: string, preferredMain: string): Bundle["modules"] {
       const name = relative(dir, path).split(sep).join("/");
       if (name === "README.md" || name.endsWith(".map") || name.endsWith(".capnp") || name.endsWith(".toml"))
         continue;
-      const type = TYPES_BY_EXTENSION[name.slice(name.lastIndexOf(".") + 1)];
+      // wrangler.toml bundles Chart.js's UMD build as a Text module (see its [[rules]]).
+      const type = name.endsWith("chart.umd.min.js")
+        ? "text"
+        : TYPES_BY_EXTENSION[name.slice(name.lastIndexOf(".") + 1)];
       if (type === undefined)
         throw new Error(`bench: don't know how to load ${name} from the bundle in ${dir}`);
       modules.push({ name, type });
