@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { badRequest, GatewayError } from "../errors";
+import { readCapped } from "../streaming/read-capped";
 
 /**
  * Reads a JSON body with a size cap, then validates it: 413 past the cap, 400 for broken JSON,
@@ -13,7 +14,7 @@ export async function readJsonBody<S extends z.ZodType>(
 ): Promise<z.output<S>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const text = await readCapped(request, maxBytes);
+  const text = new TextDecoder().decode(await readCapped(request.body, maxBytes, () => tooLarge(maxBytes)));
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -41,30 +42,6 @@ function formatPath(path: PropertyKey[]): string {
   return path
     .map((part, i) => (typeof part === "number" ? `[${part}]` : `${i === 0 ? "" : "."}${String(part)}`))
     .join("");
-}
-
-async function readCapped(request: Request, maxBytes: number): Promise<string> {
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
 }
 
 const tooLarge = (maxBytes: number) =>

@@ -1,5 +1,6 @@
 import { UnsupportedFeatureError } from "../providers/common/errors";
 import type { ImageFetcher } from "../providers/gemini";
+import { readCapped } from "../streaming/read-capped";
 
 /**
  * SSRF-safe fetching of caller-supplied image URLs, for the one provider that needs the bytes
@@ -170,7 +171,10 @@ async function fetchImage(
       await response.body?.cancel();
       throw tooLarge(limits);
     }
-    const bytes = await Promise.race([readCapped(response, limits), deadline]);
+    const bytes = await Promise.race([
+      readCapped(response.body, limits.maxBytes, () => tooLarge(limits)),
+      deadline,
+    ]);
     return { mimeType, base64: base64Of(bytes) };
   } catch (err) {
     // A body cut mid-read is the image host's failure: still the caller's 400, never a 500.
@@ -213,31 +217,6 @@ async function follow(
     }
     return response;
   }
-}
-
-/** Reads the body, giving up as soon as it grows past the cap (Content-Length may be absent or lie). */
-async function readCapped(response: Response, limits: RemoteImageLimits): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limits.maxBytes) {
-      await reader.cancel();
-      throw tooLarge(limits);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 function base64Of(bytes: Uint8Array): string {
