@@ -44,13 +44,18 @@ export function createApp(services: Services): Hono<AppEnv> {
 
   app.use(async (c, next) => {
     const startedAt = services.now();
+    const requestId = c.req.header("x-request-id") || crypto.randomUUID();
     c.set("services", services);
     c.set("startedAt", startedAt);
     c.set("timing", new ServerTiming(services.now, startedAt));
-    c.set("requestId", c.req.header("x-request-id") || crypto.randomUUID());
+    c.set("requestId", requestId);
     c.set("tags", null);
+    // Set before the handler, so responses built with c.json/c.body carry it from the start:
+    // setting a header on a finished response makes Hono copy the whole Response.
+    c.header("x-request-id", requestId);
     await next();
-    c.header("x-request-id", c.get("requestId"));
+    // Responses a handler built itself (a raw Response) did not get it.
+    if (!c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
   });
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));

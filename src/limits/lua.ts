@@ -24,11 +24,10 @@ export class LuaScript {
 
   /** Runs the script; the command is queued before this returns. */
   run<T>(keys: string[], args: (string | number)[]): Promise<T> {
-    const argv = args.map(String);
-    if (this.sha === null) return this.redis.eval<T>(this.source, keys, argv);
-    return this.redis.evalsha<T>(this.sha, keys, argv).catch((error: unknown) => {
+    if (this.sha === null) return this.redis.eval<T>(this.source, keys, args);
+    return this.redis.evalsha<T>(this.sha, keys, args).catch((error: unknown) => {
       if (!String(error).includes("NOSCRIPT")) throw error;
-      return this.redis.eval<T>(this.source, keys, argv);
+      return this.redis.eval<T>(this.source, keys, args);
     });
   }
 }

@@ -93,17 +93,16 @@ export function planReservation(input: {
   };
 }
 
-/** KEYS and ARGV of ADMIT_SCRIPT for a reservation. */
+/**
+ * KEYS and ARGV of ADMIT_SCRIPT for a reservation. Built with plain pushes: on every request,
+ * and spreads of flatMap results cost several microseconds in workerd.
+ */
 export function admitArgs(r: Reservation): { keys: string[]; args: (string | number)[] } {
-  const keys = [
-    r.revokedKey,
-    r.recordKey,
-    r.inflightKey,
-    ...r.tokenCounters.flatMap((c) => [c.current, c.previous]),
-    ...r.budgetCounters.map((c) => c.key),
-    ...r.breakerKeys,
-  ];
-  const args = [
+  const keys = [r.revokedKey, r.recordKey, r.inflightKey];
+  for (const c of r.tokenCounters) keys.push(c.current, c.previous);
+  for (const c of r.budgetCounters) keys.push(c.key);
+  for (const key of r.breakerKeys) keys.push(key);
+  const args: (string | number)[] = [
     r.now,
     r.id,
     r.leaseMs,
@@ -115,9 +114,9 @@ export function admitArgs(r: Reservation): { keys: string[]; args: (string | num
     r.tokenCounters.length,
     r.budgetCounters.length,
     r.breakerKeys.length,
-    ...r.tokenCounters.map((c) => c.tpm),
-    ...r.budgetCounters.flatMap((c) => [c.budget.micros, c.period.endsAt + BUDGET_GRACE_MS]),
   ];
+  for (const c of r.tokenCounters) args.push(c.tpm);
+  for (const c of r.budgetCounters) args.push(c.budget.micros, c.period.endsAt + BUDGET_GRACE_MS);
   return { keys, args };
 }
 
@@ -127,17 +126,18 @@ export function settleArgs(
   actual: { tokens: number; micros: number },
   recordWithoutReservation: boolean,
 ): { keys: string[]; args: (string | number)[] } {
-  const tokenKeys = r.tokenCounters.map((c) => c.current);
-  const keys = [r.recordKey, r.inflightKey, ...tokenKeys, ...r.budgetCounters.map((c) => c.key)];
-  const args = [
+  const keys = [r.recordKey, r.inflightKey];
+  for (const c of r.tokenCounters) keys.push(c.current);
+  for (const c of r.budgetCounters) keys.push(c.key);
+  const args: (string | number)[] = [
     r.id,
     nonNegativeInt(actual.tokens),
     nonNegativeInt(actual.micros),
-    tokenKeys.length,
+    r.tokenCounters.length,
     recordWithoutReservation ? 1 : 0,
-    ...r.tokenCounters.map(() => r.now + 2 * TOKEN_WINDOW_MS + 1000),
-    ...r.budgetCounters.map((c) => c.period.endsAt + BUDGET_GRACE_MS),
   ];
+  for (const _ of r.tokenCounters) args.push(r.now + 2 * TOKEN_WINDOW_MS + 1000);
+  for (const c of r.budgetCounters) args.push(c.period.endsAt + BUDGET_GRACE_MS);
   return { keys, args };
 }
 

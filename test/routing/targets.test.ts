@@ -31,9 +31,15 @@ describe("orderTargets", () => {
         { provider: "c", model: "z", weight: 1 },
       ],
     });
+    // A seeded generator: the check is about the weighting, not about luck with Math.random.
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     const counts: Record<string, number> = { a: 0, b: 0, c: 0 };
     for (let i = 0; i < 1000; i++) {
-      const order = orderTargets(r);
+      const order = orderTargets(r, random);
       expect(new Set(order.map((t) => t.provider)).size).toBe(3);
       const first = order[0]?.provider as string;
       counts[first] = (counts[first] ?? 0) + 1;
