@@ -1,4 +1,5 @@
 import { deltaChunk, type FinishReason, parseEventData, usageChunk } from "../common/chat-response";
+import { UNREADABLE_STREAM_ERROR } from "../common/errors";
 import {
   MalformedUpstreamError,
   type ProviderError,
@@ -147,12 +148,7 @@ export function createAnthropicStreamTranslator(ctx: ResponseContext): Anthropic
           complete = true;
           return [delta({}, finishReason), ...usagePayloads(), "[DONE]"];
         case "error":
-          failure = parseAnthropicErrorBody(payload) ?? {
-            message: "The upstream stream failed.",
-            type: "api_error",
-            code: null,
-            param: null,
-          };
+          failure = parseAnthropicErrorBody(payload) ?? UNREADABLE_STREAM_ERROR;
           return [];
         default:
           return []; // ping, content_block_stop

@@ -1,4 +1,5 @@
 import { GatewayError } from "../../errors";
+import type { ProviderError } from "../types";
 
 /**
  * A request this provider cannot serve (an endpoint it lacks, a content kind it cannot take).
@@ -16,3 +17,11 @@ export class UnsupportedFeatureError extends GatewayError {
 export function invalidField(message: string, param: string): GatewayError {
   return new GatewayError(400, "invalid_request_error", message, "invalid_value", param);
 }
+
+/** The error a translator reports for a mid-stream failure event whose body it cannot read. */
+export const UNREADABLE_STREAM_ERROR: ProviderError = Object.freeze({
+  message: "The upstream stream failed.",
+  type: "api_error",
+  code: null,
+  param: null,
+});

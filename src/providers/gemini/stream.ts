@@ -1,4 +1,5 @@
 import { deltaChunk, parseEventData, usageChunk } from "../common/chat-response";
+import { UNREADABLE_STREAM_ERROR } from "../common/errors";
 import {
   MalformedUpstreamError,
   type ProviderError,
@@ -58,12 +59,7 @@ export function createGeminiStreamTranslator(ctx: ResponseContext): GeminiStream
       const payload = parseEventData(data);
       if (!payload) throw new MalformedUpstreamError();
       if (payload.error) {
-        failure = parseGeminiErrorBody(payload) ?? {
-          message: "The upstream stream failed.",
-          type: "api_error",
-          code: null,
-          param: null,
-        };
+        failure = parseGeminiErrorBody(payload) ?? UNREADABLE_STREAM_ERROR;
         return [];
       }
       const response = payload as GeminiResponse;
