@@ -2,7 +2,11 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 /** Tests that take a shared service down (Redis stopped, Postgres unreachable) run alone, last. */
-const OUTAGE_TESTS = ["test/limits/failure-policy.test.ts", "test/metering/spool.test.ts"];
+const OUTAGE_TESTS = [
+  "test/limits/failure-policy.test.ts",
+  "test/metering/spool.test.ts",
+  "test/security/export-failure.test.ts",
+];
 
 const workerd = cloudflareTest(({ inject }) => ({
   main: "./src/index.ts",

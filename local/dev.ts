@@ -1,16 +1,21 @@
 /**
- * `npm run dev`: the local stack (Redis, Postgres, mock provider) plus the worker in workerd via
- * `wrangler dev`, with a demo key, on PORT (default 8787). Ctrl-C or SIGTERM stops everything.
+ * `npm run dev`: the local stack (Redis, Postgres, mock provider) plus the worker, with a demo key,
+ * on PORT (default 8787). The worker is the bundle a deploy uploads, served by the `workerd` binary
+ * and rebuilt on every change under src/; `npm run dev -- --wrangler` (or SLUICE_DEV_RUNTIME=wrangler)
+ * serves it with `wrangler dev` instead, for its DevTools. Ctrl-C or SIGTERM stops everything.
  */
 import { randomBytes } from "node:crypto";
 import { generateSigningKey, importSigningKey, mintKey } from "../src/auth";
 import { loadConfig } from "../src/config";
 import { startStack } from "./stack";
-import { type ServedWorker, serveWorker } from "./worker";
+import { devRuntime, prebuildWorker, type ServedWorker, serveWorker } from "./worker";
 
 const port = Number(process.env.PORT ?? 8787);
 
 async function main(): Promise<void> {
+  const runtime = devRuntime(process.argv.slice(2), process.env);
+  // The bundle builds while the local services start.
+  const prebuilt = runtime === "workerd" ? prebuildWorker() : undefined;
   const stack = await startStack({ databaseUrl: process.env.DATABASE_URL });
   let worker: ServedWorker | undefined;
   let stopping = false;
@@ -42,13 +47,15 @@ async function main(): Promise<void> {
   const config = loadConfig({ SLUICE_CONFIG: vars.SLUICE_CONFIG });
 
   try {
-    worker = await serveWorker({ vars, port });
+    worker = await serveWorker({ vars, port, runtime, prebuilt, watch: true, cron: true });
   } catch (err) {
     await stack.stop();
     throw err;
   }
   void worker.exited.then((code) => {
-    console.error(`wrangler dev exited (${code}); stopping the local stack.`);
+    console.error(
+      `${runtime === "wrangler" ? "wrangler dev" : "workerd"} exited (${code}); stopping the local stack.`,
+    );
     void stop(code ?? 1);
   });
 
@@ -67,6 +74,9 @@ async function main(): Promise<void> {
       "",
       `Dashboard: ${base}/admin/dashboard (paste SLUICE_ADMIN_TOKEN when asked)`,
       `Models: ${Object.keys(config.routes).join(", ")}. Ctrl-C stops everything.`,
+      runtime === "wrangler"
+        ? "Served by wrangler dev (DevTools on). Unsafe under load: it opens a connection per streamed chunk and its DevTools reports carry binding values."
+        : "Served like production: the built bundle on workerd. Edits under src/ rebuild and reload it.",
       "",
     ].join("\n"),
   );

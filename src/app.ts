@@ -5,7 +5,9 @@ import type { GatewayEnv } from "./config";
 import { errorResponse, GatewayError } from "./errors";
 import { anthropicErrors, messagesRoutes } from "./inbound/messages";
 import { authenticate } from "./proxy/authenticate";
+import { clientRequestId } from "./proxy/client-request-id";
 import { openaiRoutes } from "./proxy/routes";
+import { requireScope } from "./proxy/scopes";
 import { ServerTiming } from "./proxy/timing";
 import type { Services } from "./services";
 
@@ -13,7 +15,10 @@ export type AppEnv = {
   Bindings: GatewayEnv;
   Variables: {
     services: Services;
+    /** The gateway's own id for the request (usage row, reservations, response ids); never the caller's. */
     requestId: string;
+    /** The caller's x-client-request-id / x-request-id, validated; null when it sent none. */
+    clientRequestId: string | null;
     /** Milliseconds since the epoch when the gateway got the request. */
     startedAt: number;
     timing: ServerTiming;
@@ -44,11 +49,14 @@ export function createApp(services: Services): Hono<AppEnv> {
 
   app.use(async (c, next) => {
     const startedAt = services.now();
-    const requestId = c.req.header("x-request-id") || crypto.randomUUID();
+    // Always the gateway's: a caller-chosen id could make two requests (or two tenants) share a
+    // usage row. The caller's own id is a label, read by `clientRequestId` on /v1 routes.
+    const requestId = crypto.randomUUID();
     c.set("services", services);
     c.set("startedAt", startedAt);
     c.set("timing", new ServerTiming(services.now, startedAt));
     c.set("requestId", requestId);
+    c.set("clientRequestId", null);
     c.set("tags", null);
     // Set before the handler, so responses built with c.json/c.body carry it from the start:
     // setting a header on a finished response makes Hono copy the whole Response.
@@ -63,7 +71,9 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route("/admin", adminRoutes());
   app.use("/v1/messages/*", anthropicErrors());
   app.use("/v1/messages", anthropicErrors());
+  app.use("/v1/*", clientRequestId());
   app.use("/v1/*", authenticate());
+  app.use("/v1/*", requireScope());
   app.route("/v1", openaiRoutes());
   app.route("/v1", messagesRoutes());
 

@@ -42,7 +42,10 @@ export interface Meter {
   /** Exact cost in USD for the caller (`usage.cost`); null when the model has no price. */
   costUsd(provider: string, model: string, usage: TokenUsage): number | null;
   begin(info: {
+    /** The gateway's id for the request: the usage row's key. */
     requestId: string;
+    /** The caller's validated x-client-request-id / x-request-id, stored beside it; null if none. */
+    clientRequestId: string | null;
     caller: { tenant: string; keyId: string };
     endpoint: string;
     requestedModel: string | null;

@@ -17,6 +17,7 @@ import {
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from "../../src/auth";
+import { ConfigError, loadConfig, ownValue } from "../../src/config";
 
 const USAGE = `Usage: npm run keys -- <command> [options]
 
@@ -33,6 +34,8 @@ Commands:
       Signs a key offline with the private JWK in $SLUICE_SIGNING_KEY, for issuer
       $SLUICE_ISSUER and audience $SLUICE_AUDIENCE (both default "sluice").
       Without --expires-in the key does not expire. Durations: 45s, 90m, 12h, 30d, 2w.
+      --plan must name a plan of $SLUICE_CONFIG (the default plans free, pro and
+      enterprise when it is unset), as the admin API requires.
 
   inspect <key | ->
       Decodes a key's header and claims WITHOUT verifying it; "-" reads the key from stdin
@@ -114,6 +117,7 @@ async function mint(args: string[]): Promise<void> {
     },
   });
   if (!values.tenant) throw new UsageError("mint needs --tenant");
+  if (values.plan !== undefined) requireKnownPlan(values.plan);
   const limits: KeyLimits = {
     rpm: numberFlag("rpm", values.rpm),
     tpm: numberFlag("tpm", values.tpm),
@@ -169,6 +173,19 @@ function inspect(args: string[]): void {
   print(JSON.stringify({ verified, header, claims, times }, null, 2));
 }
 
+/**
+ * Refuses a plan the gateway's config does not define, as the admin API does: a key naming no
+ * plan of the config would run on the default plan, not on the limits its minter meant.
+ */
+function requireKnownPlan(plan: string): void {
+  const { plans } = loadConfig({ SLUICE_CONFIG: process.env.SLUICE_CONFIG });
+  if (ownValue(plans, plan) === undefined) {
+    throw new UsageError(
+      `--plan '${plan}' is not a plan of $SLUICE_CONFIG; known plans: ${Object.keys(plans).join(", ")}`,
+    );
+  }
+}
+
 function numberFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
@@ -209,6 +226,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   } else if (
     error instanceof InvalidKeyClaimsError ||
     error instanceof InvalidSigningKeyError ||
+    error instanceof ConfigError ||
     error instanceof TypeError
   ) {
     note(`keys: ${error.message}`);

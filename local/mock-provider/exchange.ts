@@ -82,14 +82,14 @@ export class Exchange {
 
   /** Sends the wire format's error body with `status`. */
   error(status: number, message: string, extraHeaders: Record<string, string> = {}): void {
-    const body = JSON.stringify(this.format.errorBody(status, message, this.record.id));
+    const body = JSON.stringify(this.padded(this.format.errorBody(status, message, this.record.id)));
     this.res.writeHead(status, { ...this.jsonHeaders(), ...extraHeaders });
     this.res.end(body);
   }
 
   /** Sends a JSON body; a mid-stream fault cuts it in half (drop, stall, malformed) or makes it a 500. */
   async json(body: unknown): Promise<void> {
-    const text = JSON.stringify(body);
+    const text = JSON.stringify(this.padded(body));
     const mid = this.fault?.midStream;
     if (mid?.kind === "error") return this.error(500, "mock: injected server error");
     this.res.writeHead(200, this.jsonHeaders());
@@ -109,6 +109,9 @@ export class Exchange {
     });
     this.res.flushHeaders();
     if (framing.open !== undefined && !(await this.write(framing.open))) return;
+    const pad = this.fault?.padBytes;
+    // An SSE comment line that never ends: the next frames only add to it.
+    if (pad !== undefined && !(await this.write(`: ${"x".repeat(pad)}`))) return;
     const mid = this.fault?.midStream;
     for (let i = 0; i <= frames.length; i++) {
       if (mid !== undefined && (i === mid.after || i === frames.length)) {
@@ -174,6 +177,13 @@ export class Exchange {
         resolve(!err && !res.destroyed);
       });
     });
+  }
+
+  /** The body with a `padding` field of the fault's size, after the real fields (fault `pad-N`). */
+  private padded(body: unknown): unknown {
+    const pad = this.fault?.padBytes;
+    if (pad === undefined || typeof body !== "object" || body === null || Array.isArray(body)) return body;
+    return { ...body, padding: "x".repeat(pad) };
   }
 
   private jsonHeaders(): Record<string, string> {

@@ -18,6 +18,8 @@ export interface Fault {
   reset?: boolean;
   slowFirstByteMs?: number;
   midStream?: MidStreamFault;
+  /** Bytes of padding added to the answer (JSON, error body, or a stream's first, unterminated line). */
+  padBytes?: number;
   /** Only the first N requests carrying this spec fail. */
   times?: number;
 }
@@ -33,6 +35,7 @@ export function parseFault(spec: string): Fault {
     const slow = /^slow-first-byte-(\d+)$/.exec(term);
     const mid = /^(drop|stall|malformed|error)-after-(\d+)$/.exec(term);
     const times = /^times-(\d+)$/.exec(term);
+    const pad = /^pad-(\d+)$/.exec(term);
     if (status) {
       const retry = status[2] === undefined ? undefined : Number(status[2]);
       fault.status = { code: Number(status[1]), retryAfterSeconds: retry };
@@ -43,6 +46,7 @@ export function parseFault(spec: string): Fault {
       if (fault.midStream) throw new MockOptionError(`mock: fault "${spec}" has two mid-stream faults`);
       fault.midStream = { kind: mid[1] as MidStreamFault["kind"], after: Number(mid[2]) };
     } else if (times) fault.times = Number(times[1]);
+    else if (pad) fault.padBytes = Number(pad[1]);
     else throw new MockOptionError(`mock: unknown fault "${term}" in "${spec}"`);
   }
   return fault;

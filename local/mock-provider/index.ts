@@ -60,6 +60,8 @@
  *   open silent, `malformed-after-N` sends a chunk of broken JSON then ends, `error-after-N` sends the
  *   format's in-stream error event then ends. On JSON answers drop / stall / malformed cut the body
  *   in half and error-after answers 500.
+ * - `pad-N`: N bytes of padding: a `padding` field after the fields of a JSON answer or error body;
+ *   on a stream, a first SSE comment line of N bytes with no line end (the frames then add to it).
  * - `times-N`: only the first N requests carrying this exact spec fail (counters reset by clear()).
  *   E.g. `gpt-4o+fault=status-503,times-2`.
  */

@@ -22,10 +22,35 @@ const lifetime = z.union([z.number(), z.string()]).transform((value, ctx) => {
   return seconds;
 });
 
-/** Body of `POST /admin/keys`: the mintable claims (no key id or not-before from outside), plus a lifetime. */
+/** Control characters and lone surrogates: they break logs, headers and Postgres (NUL). */
+const CONTROL = /[\p{Cc}\p{Cs}]/u;
+
+/**
+ * Body of `POST /admin/keys`: the mintable claims (no key id or not-before from outside), plus a
+ * lifetime. The claims schema bounds every size; names, scopes and model globs must also be
+ * printable, since they are stored, logged and shown on the dashboard.
+ */
 export const CreateKeyBody = keyClaimsInputSchema
   .pick({ tenant: true, name: true, scopes: true, models: true, plan: true, limits: true })
-  .extend({ expires_in: lifetime.optional() });
+  .extend({ expires_in: lifetime.optional() })
+  .superRefine((body, ctx) => {
+    const refuseControl = (text: string | undefined, path: (string | number)[]) => {
+      if (text !== undefined && CONTROL.test(text))
+        ctx.addIssue({ code: "custom", path, message: "must not contain control characters" });
+    };
+    refuseControl(body.name, ["name"]);
+    for (const [i, scope] of (body.scopes ?? []).entries()) refuseControl(scope, ["scopes", i]);
+    for (const [i, model] of (body.models ?? []).entries()) refuseControl(model, ["models", i]);
+  });
+
+/**
+ * Key ids as minted (`jti`: a UUID, or an identifier chosen with the CLI's `--key-id`). A path
+ * segment that is not one names no key: 404 without a query, so no byte of it reaches the store.
+ * @example isKeyId("0b6f…") // true; isKeyId("\u0000") // false
+ */
+export function isKeyId(id: string): boolean {
+  return keyClaimsInputSchema.shape.keyId.safeParse(id).success;
+}
 
 /** Body of `POST /admin/keys/{id}/rotate`; `expires_in` defaults to the old key's lifetime. */
 export const RotateKeyBody = z.strictObject({

@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../app";
 import { InvalidKeyClaimsError, type KeyClaimsInput, type MintedKey, mintKey } from "../auth";
+import { ownValue } from "../config";
 import type { ApiKeyRow } from "../db";
 import { badRequest, GatewayError, notFound } from "../errors";
 import { revokeKey } from "../limits";
@@ -9,6 +10,7 @@ import { readJsonBody } from "../proxy/body";
 import type { Services } from "../services";
 import {
   CreateKeyBody,
+  isKeyId,
   ListKeysQuery,
   MAX_LIFETIME_SECONDS,
   parseOrThrow,
@@ -33,7 +35,12 @@ const MAX_BODY_BYTES = 64 * 1024;
  */
 const MARKER_MARGIN_MS = 60_000;
 
-const JsonObject = z.record(z.string(), z.unknown());
+/**
+ * The parsed JSON object as is: readJsonBody has refused anything but an object, and the strict
+ * schemas must see every own key. Copying it through a record schema would silently drop a
+ * `__proto__` key instead of refusing it as an unknown parameter.
+ */
+const JsonObject = z.custom<Record<string, unknown>>();
 
 /**
  * Key management under /admin/keys (behind the admin token):
@@ -50,7 +57,8 @@ export function keyRoutes(): Hono<AppEnv> {
   keys.post("/", async (c) => {
     const services = c.get("services");
     const { expires_in, ...claims } = parseOrThrow(CreateKeyBody, await readBody(c.req.raw));
-    if (claims.plan !== undefined && !(claims.plan in services.config.plans)) {
+    // An own name, not `in`: `toString` is "in" every object and would mint a key with no plan limits.
+    if (claims.plan !== undefined && ownValue(services.config.plans, claims.plan) === undefined) {
       const known = Object.keys(services.config.plans).join(", ");
       throw badRequest(`Unknown plan '${claims.plan}'. Known plans: ${known}.`, "plan", "unknown_plan");
     }
@@ -173,7 +181,8 @@ async function storeRevocation(
 }
 
 async function existingKey(c: Context<AppEnv>): Promise<ApiKeyRow> {
-  const row = await findKey(c.get("services").db, c.req.param("id") ?? "");
+  const id = c.req.param("id") ?? "";
+  const row = isKeyId(id) ? await findKey(c.get("services").db, id) : null;
   // The id is not echoed: a caller pasting a token into the path must not get it back.
   if (!row) throw notFound("No API key with that id.", "key_not_found");
   return row;

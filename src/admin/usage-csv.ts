@@ -1,10 +1,11 @@
 import type { Database } from "../db/client";
 import type { UsageFilters } from "./usage-params";
-import { pageUsageRows, type UsageEventJson } from "./usage-query";
+import { pageUsageRows, type RowPosition, type UsageEventJson } from "./usage-query";
 
 /** Column order of the export: one line per request. */
 export const CSV_COLUMNS: (keyof UsageEventJson)[] = [
   "request_id",
+  "client_request_id",
   "created_at",
   "tenant",
   "key_id",
@@ -39,7 +40,8 @@ export function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
   let text = typeof value === "object" ? JSON.stringify(value) : String(value);
   if (typeof value !== "number" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  // A leading # is quoted too: no data line may look like the export's error line.
+  return /[",\r\n]|^#/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /** One CSV line (with CRLF, as RFC 4180 asks). */
@@ -48,34 +50,59 @@ export function csvLine(values: unknown[]): string {
 }
 
 /**
- * Streams every matching row as CSV, oldest first, one keyset page per pull: memory stays one
- * page however large the export, and nothing is read before the client asks for it.
- * @example new Response(usageCsvStream(db, filters), { headers: { "content-type": "text/csv" } })
+ * The last line of an export that failed after its first bytes were sent. It starts with `#`,
+ * which no data line does (see csvField), and has two fields where a row has one per column; the
+ * stream then errors, so the HTTP transfer ends without its last chunk (curl reports a failed
+ * transfer, fetch rejects) and the file can't pass for a complete export.
  */
-export function usageCsvStream(
+export const EXPORT_FAILED_LINE =
+  "#error,the export failed here: the usage store could not be read; the lines above are incomplete\r\n";
+
+/**
+ * Streams every matching row as CSV, oldest first, one keyset page per pull: memory stays one page
+ * however large the export. The first page is read before the stream is returned, so a store
+ * that fails then fails the request (an error status, not a header-only 200 that reads as "no
+ * usage"); a later page that fails ends the CSV with EXPORT_FAILED_LINE and errors the stream.
+ * @example new Response(await usageCsvStream(db, filters), { headers: { "content-type": "text/csv" } })
+ */
+export async function usageCsvStream(
   db: Database,
   filters: UsageFilters,
   pageSize = 1_000,
-): ReadableStream<Uint8Array> {
+  onError: (message: string, error: unknown) => void = () => {},
+): Promise<ReadableStream<Uint8Array>> {
   const encoder = new TextEncoder();
-  let after: { createdAt: string; requestId: string } | null = null;
-  let headerSent = false;
+  const readPage = (after: RowPosition | null) =>
+    pageUsageRows(db, filters, { after, limit: pageSize, order: "asc" });
+  let page: UsageEventJson[] | null = await readPage(null);
+  let head = csvLine(CSV_COLUMNS);
+  let after: RowPosition | null = null;
+  let failed = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        if (!headerSent) {
-          headerSent = true;
-          controller.enqueue(encoder.encode(csvLine(CSV_COLUMNS)));
+        if (failed) {
+          // A separate pull: erroring right after the enqueue could drop the error line.
+          controller.error(new Error("usage export failed"));
           return;
         }
-        const rows = await pageUsageRows(db, filters, { after, limit: pageSize, order: "asc" });
-        if (rows.length) {
-          controller.enqueue(
-            encoder.encode(rows.map((row) => csvLine(CSV_COLUMNS.map((c) => row[c]))).join("")),
-          );
-          const last = rows[rows.length - 1] as UsageEventJson;
-          after = { createdAt: last.created_at, requestId: last.request_id };
+        let rows = page;
+        page = null;
+        if (!rows) {
+          try {
+            rows = await readPage(after);
+          } catch (error) {
+            failed = true;
+            onError("usage export failed mid-stream", error);
+            controller.enqueue(encoder.encode(EXPORT_FAILED_LINE));
+            return;
+          }
         }
+        const text = head + rows.map((row) => csvLine(CSV_COLUMNS.map((c) => row[c]))).join("");
+        head = "";
+        if (text) controller.enqueue(encoder.encode(text));
+        const last = rows[rows.length - 1];
+        if (last) after = { createdAt: last.created_at, requestId: last.request_id };
         if (rows.length < pageSize) controller.close();
       },
     },

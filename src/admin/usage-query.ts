@@ -3,7 +3,7 @@ import type { Database } from "../db/client";
 import { usageEvents as u } from "../db/schema";
 import { badRequest } from "../errors";
 import { formatUsd, parseUsd } from "../metering/prices";
-import type { GroupField, UsageFilters } from "./usage-params";
+import { type GroupField, isCursorPosition, type UsageFilters } from "./usage-params";
 
 /** Output name and SQL expression of each group_by field; day and hour are UTC. */
 const GROUP_SQL: Record<GroupField, { name: string; expr: SQL }> = {
@@ -139,7 +139,10 @@ function nullableNum(value: unknown): number | null {
 
 /** One usage row as the admin API shows it (snake_case, exact cost, microsecond timestamp). */
 export interface UsageEventJson {
+  /** The gateway's id for the request. */
   request_id: string;
+  /** The caller's own id (x-client-request-id or x-request-id), not unique; null if it sent none. */
+  client_request_id: string | null;
   created_at: string;
   tenant: string;
   key_id: string;
@@ -185,7 +188,7 @@ export async function pageUsageRows(
     ? sql` and (${u.createdAt}, ${u.requestId}) ${cmp} (${page.after.createdAt}::timestamptz, ${page.after.requestId})`
     : sql``;
   const result = await db.execute(sql`select
-      ${u.requestId} as request_id,
+      ${u.requestId} as request_id, ${u.clientRequestId} as client_request_id,
       to_char(${u.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as created_at,
       ${u.tenant} as tenant, ${u.keyId} as key_id, ${u.endpoint} as endpoint,
       ${u.requestedModel} as requested_model, ${u.provider} as provider, ${u.upstreamModel} as upstream_model,
@@ -206,6 +209,7 @@ function toEventJson(row: Record<string, unknown>): UsageEventJson {
   const tags = typeof row.tags === "string" ? (JSON.parse(row.tags) as Record<string, string>) : row.tags;
   return {
     request_id: String(row.request_id),
+    client_request_id: (row.client_request_id as string | null) ?? null,
     created_at: String(row.created_at),
     tenant: String(row.tenant),
     key_id: String(row.key_id),
@@ -247,17 +251,16 @@ export function decodeCursor(cursor: string): RowPosition {
     const b64 = cursor.replace(/-/g, "+").replace(/_/g, "/");
     const text = new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
     const value: unknown = JSON.parse(text);
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === "string" &&
-      typeof value[1] === "string" &&
-      !Number.isNaN(Date.parse(value[0]))
-    ) {
-      return { createdAt: value[0], requestId: value[1] };
+    // Every field is checked: the cursor comes back from the caller, who can write any JSON into it.
+    if (Array.isArray(value) && value.length === 2 && isCursorPosition(value[0], value[1])) {
+      return { createdAt: value[0] as string, requestId: value[1] as string };
     }
   } catch {
     // fall through to the 400 below
   }
-  throw badRequest("Invalid query parameter 'cursor': not a cursor this API returned.", "cursor");
+  throw badRequest(
+    "Invalid query parameter 'cursor': not a cursor this API returned.",
+    "cursor",
+    "invalid_value",
+  );
 }

@@ -38,10 +38,14 @@ export function usageRoutes<E extends Env = Env>(deps: UsageRouteDeps<E>): Hono<
     });
   });
 
-  app.get("/usage/export", (c) => {
+  app.get("/usage/export", async (c) => {
     const { filters } = parseExportParams(c.req.query(), now());
     const name = `usage-${filters.from.toISOString().slice(0, 10)}-${filters.to.toISOString().slice(0, 10)}.csv`;
-    return new Response(usageCsvStream(deps.db(c), filters), {
+    // The first page is read here, before any byte is sent: a failing store gets the 503 below.
+    const csv = await usageCsvStream(deps.db(c), filters, undefined, (message, error) =>
+      deps.log?.("error", message, { error: describe(error) }),
+    );
+    return new Response(csv, {
       headers: {
         "content-type": "text/csv; charset=utf-8",
         "content-disposition": `attachment; filename="${name}"`,
@@ -72,9 +76,9 @@ export function usageRoutes<E extends Env = Env>(deps: UsageRouteDeps<E>): Hono<
   });
 
   app.onError((err) => {
-    if (!(err instanceof GatewayError))
-      deps.log?.("error", "admin usage query failed", { error: describe(err) });
-    return errorResponse(err);
+    if (err instanceof GatewayError) return errorResponse(err);
+    deps.log?.("error", "admin usage query failed", { error: describe(err) });
+    return errorResponse(isStoreOutage(err) ? storeUnavailable() : err);
   });
 
   return app;
@@ -83,3 +87,30 @@ export function usageRoutes<E extends Env = Env>(deps: UsageRouteDeps<E>): Hono<
 function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
+
+/** SQLSTATE classes of a store that is down or overloaded rather than a query it refused. */
+const OUTAGE_CLASSES = new Set(["08", "53", "57", "58"]);
+
+/**
+ * True when the database driver failed without Postgres refusing the query: the SQL endpoint
+ * unreachable or answering an HTTP error (no SQLSTATE), or a connection or resource error. Drizzle
+ * wraps the driver's error in `cause`. Anything else (a query Postgres refused, a bug) stays a 500.
+ */
+function isStoreOutage(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    if (e.name !== "NeonDbError") continue;
+    const code = (e as { code?: unknown }).code;
+    return typeof code !== "string" || OUTAGE_CLASSES.has(code.slice(0, 2));
+  }
+  return false;
+}
+
+const storeUnavailable = () =>
+  new GatewayError(
+    503,
+    "server_error",
+    "The usage store could not be read. Retry shortly.",
+    "usage_store_unavailable",
+    null,
+    { "retry-after": "5" },
+  );

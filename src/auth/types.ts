@@ -54,7 +54,7 @@ export type VerifyFailureReason =
   | "issuer"
   /** `aud` is not the expected one. */
   | "audience"
-  /** A required claim is missing or has the wrong shape. */
+  /** A required claim is missing or has the wrong shape, or `iat` is later than now plus the skew. */
   | "claims"
   /** A non-sluice token whose `iss` is no configured external issuer. */
   | "unknown_issuer"

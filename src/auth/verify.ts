@@ -26,7 +26,7 @@ export interface KeyVerifierOptions {
   jwks: JSONWebKeySet;
   issuer: string;
   audience: string;
-  /** Allowed clock skew for `exp` and `nbf`; default 30. */
+  /** Allowed clock skew for `exp`, `nbf` and `iat`; default 30. */
   clockToleranceSeconds?: number;
   /** Longer tokens are refused before any parsing; default 8192. */
   maxTokenBytes?: number;
@@ -89,7 +89,7 @@ export function createKeyVerifier(opts: KeyVerifierOptions): KeyVerifier {
       ...claimOptions(nowMs),
     });
     if (!payload.ok) return payload;
-    return withIdentity(identityFromClaims(payload.payload));
+    return withIdentity(identityFromClaims(payload.payload), nowMs, toleranceSeconds);
   }
 
   async function verifyExternal(jws: string, nowMs: number): Promise<Checked> {
@@ -108,7 +108,7 @@ export function createKeyVerifier(opts: KeyVerifierOptions): KeyVerifier {
       ...claimOptions(nowMs),
     });
     if (!payload.ok) return payload;
-    return withIdentity(identityFromExternalClaims(config, payload.payload));
+    return withIdentity(identityFromExternalClaims(config, payload.payload), nowMs, toleranceSeconds);
   }
 
   return {
@@ -178,8 +178,16 @@ function issuerOf(jws: string): string | undefined {
   }
 }
 
-function withIdentity(identity: KeyIdentity | null): Checked {
-  return identity ? { ok: true, identity } : fail("claims");
+/**
+ * An identity whose claims hold up, or `claims`. jose checks `iat` only against a maximum age, so
+ * a token "issued" later than now plus the allowed skew is refused here: no genuine signer issues
+ * keys from the future (only a forger, or an issuer whose clock is wrong).
+ */
+function withIdentity(identity: KeyIdentity | null, nowMs: number, toleranceSeconds: number): Checked {
+  if (!identity) return fail("claims");
+  if (identity.issuedAt !== null && identity.issuedAt > nowMs / 1000 + toleranceSeconds)
+    return fail("claims");
+  return { ok: true, identity };
 }
 
 function fail(reason: VerifyFailureReason): { ok: false; reason: VerifyFailureReason } {

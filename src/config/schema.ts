@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ownValue } from "./lookup";
 import { PROVIDER_PRESETS } from "./presets";
 
 const usd = z.number().nonnegative();
@@ -102,6 +103,10 @@ export const ConfigSchema = z
     issuer: z.string().default("sluice"),
     audience: z.string().default("sluice"),
     max_body_bytes: positiveInt.default(4 * 1024 * 1024),
+    /** Time a request body may take to arrive in full (a total, so a trickle cannot hold a request open). */
+    body_timeout_ms: positiveInt.default(30_000),
+    /** Largest JSON answer read from an upstream, and largest single stream event or line. */
+    max_upstream_bytes: positiveInt.default(32 * 1024 * 1024),
     providers: z.record(z.string(), ProviderSchema).default({}),
     routes: z.record(z.string(), RouteSchema).default({}),
     plans: z.record(z.string(), LimitsSchema).default({
@@ -123,9 +128,10 @@ export const ConfigSchema = z
     failure_policy: FailurePolicySchema.default(FailurePolicySchema.parse({})),
   })
   .superRefine((config, ctx) => {
+    // Own names only: "toString" is no provider or plan, whatever Object.prototype says.
     for (const [name, route] of Object.entries(config.routes)) {
       route.targets.forEach((target, i) => {
-        if (!(target.provider in config.providers)) {
+        if (ownValue(config.providers, target.provider) === undefined) {
           ctx.addIssue({
             code: "custom",
             path: ["routes", name, "targets", i, "provider"],
@@ -134,7 +140,7 @@ export const ConfigSchema = z
         }
       });
     }
-    if (!(config.default_plan in config.plans)) {
+    if (ownValue(config.plans, config.default_plan) === undefined) {
       ctx.addIssue({
         code: "custom",
         path: ["default_plan"],

@@ -1,11 +1,16 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, jsonb, numeric, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
-/** One row per authenticated request, keyed by request_id so a retried insert never doubles it. */
+/**
+ * One row per authenticated request, keyed by request_id: an id the gateway generates, so a
+ * retried insert never doubles a row and no caller can make two requests share one.
+ */
 export const usageEvents = pgTable(
   "usage_events",
   {
     requestId: text("request_id").primaryKey(),
+    /** The caller's own id (x-client-request-id or x-request-id): at most 128 printable ASCII, not unique. */
+    clientRequestId: text("client_request_id"),
     tenant: text("tenant").notNull(),
     keyId: text("key_id").notNull(),
     endpoint: text("endpoint").notNull(),

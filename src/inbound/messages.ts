@@ -1,19 +1,23 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import { z } from "zod";
 import type { AppEnv } from "../app";
-import type { OpenAIErrorBody } from "../errors";
+import { badRequest, type OpenAIErrorBody } from "../errors";
+import { callerTags } from "../metering";
 import { readJsonBody } from "../proxy/body";
-import { proxy } from "../proxy/handler";
+import { admitAndMeter, allowedRoute, finish, proxy } from "../proxy/handler";
 import { anthropicOutput } from "../proxy/output";
-import { ChatRequest } from "../proxy/schemas";
-import { anthropicRequestToOpenAI, openAIErrorToAnthropic } from "./anthropic";
-
-const AnthropicBody = z.looseObject({});
+import { type ChatBody, ChatRequest } from "../proxy/schemas";
+import {
+  anthropicRequestToOpenAI,
+  CountTokensRequest,
+  MessagesRequest,
+  openAIErrorToAnthropic,
+} from "./anthropic";
 
 /**
  * The Anthropic-compatible API: `POST /v1/messages` (and `/v1/messages/count_tokens`). Requests
- * become OpenAI chat bodies, go through the same pipeline (keys, limits, routing to any provider,
- * metering), and come back as Anthropic messages and events, so `@anthropic-ai/sdk` works as is.
+ * are validated against Anthropic's request shape, become OpenAI chat bodies, go through the same
+ * pipeline (keys, limits, routing to any provider, metering), and come back as Anthropic
+ * messages and events, so `@anthropic-ai/sdk` works as is.
  * @example app.route("/v1", messagesRoutes())
  */
 export function messagesRoutes(): Hono<AppEnv> {
@@ -21,7 +25,7 @@ export function messagesRoutes(): Hono<AppEnv> {
 
   api.post("/messages", async (c) => {
     const services = c.get("services");
-    const body = await readOpenAIBody(c, services.config.max_body_bytes);
+    const body = await readOpenAIBody(c, MessagesRequest);
     return proxy(
       c,
       {
@@ -36,20 +40,47 @@ export function messagesRoutes(): Hono<AppEnv> {
     );
   });
 
+  // Counting calls no provider, but it is a call like any other: the key's models, revocation
+  // and request rate apply, and it leaves a usage row (at no cost, reserving nothing).
   api.post("/messages/count_tokens", async (c) => {
     const services = c.get("services");
-    const body = await readOpenAIBody(c, services.config.max_body_bytes);
-    return c.json({ input_tokens: services.estimatePromptTokens("chat", body) });
+    const body = await readOpenAIBody(c, CountTokensRequest);
+    c.set("tags", callerTags(c.req.raw.headers, body));
+    allowedRoute(c, body.model);
+    const { record, admission } = await admitAndMeter(c, c.get("timing"), {
+      endpoint: "count_tokens",
+      model: body.model,
+      stream: false,
+      estimatedTokens: 0,
+      worstCaseMicros: 0,
+      breakerKeys: [],
+    });
+    const inputTokens = services.estimatePromptTokens("chat", body);
+    c.executionCtx.waitUntil(finish(admission, record.finish({ status: 200, errorCode: null })));
+    return c.json({ input_tokens: inputTokens });
   });
 
   return api;
 }
 
-async function readOpenAIBody(c: Context<AppEnv>, maxBytes: number) {
-  const raw = await readJsonBody(c.req.raw, AnthropicBody, maxBytes);
-  // count_tokens bodies carry no max_tokens; the translation wants one.
-  const translated = anthropicRequestToOpenAI({ max_tokens: 1, ...raw });
-  return ChatRequest.parse(translated);
+/**
+ * Reads and validates an Anthropic body (400 naming the field), then translates it. The OpenAI
+ * check after translation is a backstop: what the translation cannot express is a 400 too.
+ */
+async function readOpenAIBody(
+  c: Context<AppEnv>,
+  schema: typeof MessagesRequest | typeof CountTokensRequest,
+): Promise<ChatBody> {
+  const { max_body_bytes, body_timeout_ms } = c.get("services").config;
+  const body = await readJsonBody(c.req.raw, schema, max_body_bytes, body_timeout_ms);
+  const translated = ChatRequest.safeParse(anthropicRequestToOpenAI(body));
+  if (translated.success) return translated.data;
+  const issue = translated.error.issues[0];
+  throw badRequest(
+    `The request cannot be carried to the model: ${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}.`,
+    null,
+    "invalid_value",
+  );
 }
 
 /**

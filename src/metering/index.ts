@@ -1,5 +1,12 @@
+export {
+  DEAD_LETTER_KEY,
+  DEAD_LETTER_MAX_ENTRIES,
+  type DeadLetter,
+  deadLetter,
+  pushDeadLetters,
+} from "./dead-letter";
 export { estimateUsage } from "./estimate";
-export { insertUsageRows } from "./insert";
+export { classifyDbError, type DbFailure, insertUsageRows } from "./insert";
 export { createMeter, type MeterOptions } from "./meter";
 export {
   type Cost,
@@ -17,12 +24,19 @@ export {
   usdPerMillionToPico,
   worstCaseMicros,
 } from "./prices";
-export { deserializeRow, serializeRow, toUsageRow, type UsageRow } from "./row";
 export {
-  DEAD_LETTER_KEY,
+  deserializeRow,
+  readSpoolEntry,
+  type SpoolEntry,
+  serializeRow,
+  toUsageRow,
+  type UsageRow,
+} from "./row";
+export {
   type FlushSpoolOptions,
   type FlushSpoolResult,
   flushSpool,
+  MAX_FLUSH_FAILURES,
   SPOOL_KEY,
   SPOOL_MAX_ROWS,
   type SpoolRedis,

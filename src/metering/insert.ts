@@ -22,6 +22,19 @@ export async function insertUsageRows(db: Database, rows: readonly UsageRow[]): 
   await driverOf(db).query(text, params);
 }
 
+/**
+ * True when Postgres answers a trivial query: tells an outage from a batch that fails on its own.
+ * @example if (!(await databaseAnswers(db))) return // down: try again on the next run
+ */
+export async function databaseAnswers(db: Database): Promise<boolean> {
+  try {
+    await driverOf(db).query("select 1", []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The Neon SQL function under the drizzle client (drizzle's own type leaves `$client` out). */
 function driverOf(db: Database): NeonQueryFunction<false, false> {
   return (db as Database & { $client: NeonQueryFunction<false, false> }).$client;
@@ -38,7 +51,8 @@ export function usageInsert(rows: readonly UsageRow[]): { text: string; params: 
     const placeholders: string[] = [];
     for (const [key, column] of COLUMNS) {
       const value = row[key];
-      placeholders.push(`$${params.push(value === null ? null : column.mapToDriverValue(value))}`);
+      // A row spooled by an older deploy may lack a newer (nullable) column: undefined is null.
+      placeholders.push(`$${params.push(value == null ? null : column.mapToDriverValue(value))}`);
     }
     tuples.push(`(${placeholders.join(", ")})`);
   }
@@ -52,19 +66,39 @@ export function uniqueByRequestId(rows: readonly UsageRow[]): UsageRow[] {
 }
 
 /**
- * A Postgres error no retry can fix (bad data, constraint, missing table): SQLSTATE classes
- * 22, 23 and 42. Anything else (connection, timeout, 5xx) is worth retrying.
+ * Why an insert failed, which decides what to do with its rows:
+ * - `content`: Postgres refused a row's values (SQLSTATE class 22 data exception, 23 constraint,
+ *   54 program limit such as 54000 index row too large). Retrying cannot help; splitting the batch
+ *   finds the row, and the rest can be stored.
+ * - `schema`: the statement itself is wrong for this database (class 42: missing table or column,
+ *   a migration not applied). Retrying cannot help, and every row would fail alike: keep them.
+ * - `transient`: anything else (connection, timeout, HTTP 5xx, no SQLSTATE): worth retrying.
  */
-export function isPermanentDbError(error: unknown): boolean {
+export type DbFailure = "content" | "schema" | "transient";
+
+/**
+ * Classifies an insert failure by its SQLSTATE.
+ * @example classifyDbError(error) === "content" // the batch holds a row Postgres refuses
+ */
+export function classifyDbError(error: unknown): DbFailure {
   const code = sqlState(error);
-  return code !== null && /^(22|23|42)/.test(code);
+  if (code === null) return "transient";
+  if (/^(22|23|54)/.test(code)) return "content";
+  if (code.startsWith("42")) return "schema";
+  return "transient";
+}
+
+/** A failure no retry can fix: `content` or `schema` (see classifyDbError). */
+export function isPermanentDbError(error: unknown): boolean {
+  return classifyDbError(error) !== "transient";
 }
 
 /** The SQLSTATE of a driver error (drizzle wraps it as the `cause` of its "Failed query" error). */
 export function sqlState(error: unknown): string | null {
   for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
+    // Five characters; other `code`s (ECONNRESET and the like) are not Postgres' verdict.
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
   }
   return null;
 }
@@ -79,4 +113,19 @@ export function describeDbError(error: unknown): string {
   const code = sqlState(error);
   const text = root instanceof Error ? `${root.name}: ${root.message}` : String(root);
   return (code ? `${text} (${code})` : text).slice(0, 300);
+}
+
+/**
+ * Why Postgres refused a row, short enough to keep beside it in the dead-letter list: the SQLSTATE
+ * and the server's own message (row values at most, never the statement or a connection string).
+ * @example refusalReason(error) // '22021: invalid byte sequence for encoding "UTF8": 0x00'
+ */
+export function refusalReason(error: unknown): string {
+  let root = error;
+  while (root instanceof Error && root.cause instanceof Error) root = root.cause;
+  const message = (root instanceof Error ? root.message : String(root))
+    .replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, "<url>")
+    .slice(0, 200);
+  const code = sqlState(error);
+  return code ? `${code}: ${message}` : message;
 }

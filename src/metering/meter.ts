@@ -69,6 +69,7 @@ export function createMeter(opts: MeterOptions): Meter {
           const cost = costFor(target.provider, target.model, usage);
           const record: UsageRecord = {
             requestId: info.requestId,
+            clientRequestId: info.clientRequestId,
             tenant: info.caller.tenant,
             keyId: info.caller.keyId,
             endpoint: info.endpoint,

@@ -16,6 +16,7 @@ const INT4_MAX = 2_147_483_647;
 export function toUsageRow(record: UsageRecord, cost: Cost | null): UsageRow {
   return {
     requestId: record.requestId,
+    clientRequestId: record.clientRequestId,
     tenant: record.tenant,
     keyId: record.keyId,
     endpoint: record.endpoint,
@@ -52,13 +53,32 @@ export function isEmptyUsage(usage: TokenUsage): boolean {
   return usage.promptTokens <= 0 && usage.completionTokens <= 0;
 }
 
-/** A row as spooled to Redis: JSON, with the timestamp as ISO text. */
-export function serializeRow(row: UsageRow): string {
-  return JSON.stringify({ ...row, createdAt: row.createdAt.toISOString() });
+/** A row as plain JSON data, with the timestamp as ISO text. */
+export function rowToJson(row: UsageRow): Record<string, unknown> {
+  return { ...row, createdAt: row.createdAt.toISOString() };
 }
 
-/** Reads a spooled row back; Upstash may hand it over already parsed from JSON. Null if malformed. */
-export function deserializeRow(value: unknown): UsageRow | null {
+/**
+ * A row as spooled to Redis: JSON text. `flushFailures` counts the flushes that could not store
+ * the row even on its own (see flushSpool); it is left out while zero.
+ * @example await redis.rpush(SPOOL_KEY, serializeRow(row))
+ */
+export function serializeRow(row: UsageRow, flushFailures = 0): string {
+  const json = rowToJson(row);
+  return JSON.stringify(flushFailures > 0 ? { ...json, flushFailures } : json);
+}
+
+/** A spooled row and how many flushes already failed on it alone. */
+export interface SpoolEntry {
+  row: UsageRow;
+  flushFailures: number;
+}
+
+/**
+ * Reads a spool entry back; Upstash may hand it over already parsed from JSON. Null if malformed.
+ * @example readSpoolEntry(await redis.lindex(SPOOL_KEY, 0))
+ */
+export function readSpoolEntry(value: unknown): SpoolEntry | null {
   let data: unknown = value;
   if (typeof value === "string") {
     try {
@@ -67,10 +87,26 @@ export function deserializeRow(value: unknown): UsageRow | null {
       return null;
     }
   }
-  if (typeof data !== "object" || data === null) return null;
-  const row = data as Record<string, unknown>;
-  if (typeof row.requestId !== "string" || typeof row.createdAt !== "string") return null;
-  const createdAt = new Date(row.createdAt);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return null;
+  const { flushFailures, ...fields } = data as Record<string, unknown>;
+  if (typeof fields.requestId !== "string" || typeof fields.createdAt !== "string") return null;
+  const createdAt = new Date(fields.createdAt);
   if (Number.isNaN(createdAt.getTime())) return null;
-  return { ...(row as unknown as UsageRow), createdAt };
+  return {
+    // Rows spooled before a column existed lack it: null, as the column's default.
+    row: {
+      ...(fields as unknown as UsageRow),
+      clientRequestId: (fields.clientRequestId as string) ?? null,
+      createdAt,
+    },
+    flushFailures:
+      typeof flushFailures === "number" && Number.isInteger(flushFailures) && flushFailures > 0
+        ? flushFailures
+        : 0,
+  };
+}
+
+/** Reads a spooled row back (see readSpoolEntry). Null if malformed. */
+export function deserializeRow(value: unknown): UsageRow | null {
+  return readSpoolEntry(value)?.row ?? null;
 }

@@ -1,6 +1,14 @@
 import { WindowBatcher } from "../batch";
 import type { Database } from "../db/client";
-import { describeDbError, insertUsageRows, isPermanentDbError } from "./insert";
+import { deadLetter, pushDeadLetters } from "./dead-letter";
+import {
+  classifyDbError,
+  describeDbError,
+  insertUsageRows,
+  isPermanentDbError,
+  refusalReason,
+} from "./insert";
+import { type Refusal, storeIsolating } from "./isolate";
 import type { Cost } from "./prices";
 import { toUsageRow, type UsageRow } from "./row";
 import { type SpoolRedis, spoolRows } from "./spool";
@@ -15,7 +23,7 @@ type Log = (
 export interface UsageWriterOptions {
   /** Lazily, so an isolate that never meters never builds a client. */
   db: Database | (() => Database);
-  /** Where rows go when Postgres stays down; null means they are logged and lost. */
+  /** Where rows go when Postgres stays down (and refused rows, as dead letters); null means they are logged and lost. */
   redis: SpoolRedis | null | (() => SpoolRedis | null);
   log: Log;
   /** How long the first row of a batch waits for company (default 5 ms). */
@@ -45,7 +53,9 @@ export interface UsageWriter {
  * One writer per isolate: rows recorded within a few milliseconds of each other go to Postgres
  * in ONE multi-row INSERT ... ON CONFLICT (request_id) DO NOTHING (each outbound request costs
  * ~190 us of CPU in workerd). A failed insert is retried with a short backoff, then the rows are
- * spooled to Redis for `flushSpool`.
+ * spooled to Redis for `flushSpool`. A row Postgres refuses for its content never sinks its
+ * batch: the batch is split until that row stands alone, the rest is stored, and the row goes
+ * to the dead-letter list with the reason.
  * @example const writer = createUsageWriter({ db, redis, log }); ctx.waitUntil(writer.record(record, cost))
  */
 export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
@@ -67,6 +77,22 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
     typeof value === "function" ? (value as () => T)() : value;
 
   async function store(rows: UsageRow[]): Promise<void> {
+    const { refused, unsettled, error } = await storeIsolating(
+      rows,
+      insertWithRetries,
+      (failure) => classifyDbError(failure) === "content",
+    );
+    if (refused.length) await setAside(refused);
+    if (!unsettled.length) return;
+    opts.log("warn", "usage insert failed, spooling", {
+      rows: unsettled.length,
+      error: describeDbError(error),
+    });
+    await spool(unsettled);
+  }
+
+  /** One insert, retried with backoff while the failure may pass; throws the last error. */
+  async function insertWithRetries(rows: UsageRow[]): Promise<void> {
     let lastError: unknown;
     for (let attempt = 0; attempt <= retryDelays.length; attempt++) {
       if (attempt > 0) await sleep(retryDelays[attempt - 1] ?? 0);
@@ -78,11 +104,28 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
         if (isPermanentDbError(error)) break;
       }
     }
-    opts.log("warn", "usage insert failed, spooling", {
-      rows: rows.length,
-      error: describeDbError(lastError),
+    throw lastError;
+  }
+
+  /** Rows Postgres refused on their own: to the dead-letter list, each with its reason. */
+  async function setAside(refused: Refusal<UsageRow>[]): Promise<void> {
+    const at = new Date();
+    const reasons = refused.map(({ error }) => refusalReason(error));
+    opts.log("error", "usage rows refused by Postgres, moved to dead letter", {
+      requestIds: refused.map(({ item }) => item.requestId),
+      reasons,
     });
-    await spool(rows);
+    let lost = refused.map(({ item }, i) => deadLetter(item, reasons[i] ?? "", at));
+    try {
+      const redis = resolve(opts.redis);
+      if (redis) {
+        const overflow = await pushDeadLetters(redis, lost);
+        lost = overflow ? lost.slice(lost.length - overflow) : [];
+      }
+    } catch (error) {
+      opts.log("error", "usage dead letter failed", { rows: lost.length, error: describeDbError(error) });
+    }
+    if (lost.length) opts.log("error", "usage dead letters lost", { entries: lost });
   }
 
   async function spool(rows: UsageRow[]): Promise<void> {

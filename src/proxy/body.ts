@@ -2,19 +2,29 @@ import type { z } from "zod";
 import { badRequest, GatewayError } from "../errors";
 import { readCapped } from "../streaming/read-capped";
 
+/** The default of config `body_timeout_ms`, for bodies read without the config (the admin API). */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+
 /**
- * Reads a JSON body with a size cap, then validates it: 413 past the cap, 400 for broken JSON,
- * 400 naming the first bad param (as OpenAI does) for a wrong shape.
- * @example const body = await readJsonBody(c.req.raw, ChatRequest, config.max_body_bytes)
+ * Reads a JSON body with a size cap and a deadline, then validates it: 413 past the cap, 408 when
+ * the whole body has not arrived within `timeoutMs` (a total, not an idle time: a client trickling
+ * one byte at a time is cut off too), 400 for broken JSON, 400 naming the first bad param (as
+ * OpenAI does) for a wrong shape.
+ * @example const body = await readJsonBody(c.req.raw, ChatRequest, config.max_body_bytes, config.body_timeout_ms)
  */
 export async function readJsonBody<S extends z.ZodType>(
   request: Request,
   schema: S,
   maxBytes: number,
+  timeoutMs: number = DEFAULT_BODY_TIMEOUT_MS,
 ): Promise<z.output<S>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const text = new TextDecoder().decode(await readCapped(request.body, maxBytes, () => tooLarge(maxBytes)));
+  const bytes = await readCapped(request.body, maxBytes, () => tooLarge(maxBytes), {
+    ms: timeoutMs,
+    timedOut: () => timedOut(timeoutMs),
+  });
+  const text = new TextDecoder().decode(bytes);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -32,9 +42,23 @@ export async function readJsonBody<S extends z.ZodType>(
   if (!result.success) {
     const issue = result.error.issues[0];
     const param = issue ? formatPath(issue.path) : null;
-    throw badRequest(`Invalid value for '${param}': ${issue?.message ?? "invalid"}.`, param, "invalid_value");
+    throw badRequest(`Invalid value for '${param}': ${issueMessage(issue)}.`, param, "invalid_value");
   }
   return result.data;
+}
+
+/**
+ * A union's own message is a bare "Invalid input". When one branch took the value's type and
+ * failed only on a bound ("2,049 inputs: at most 2,048"), that is the message worth reading.
+ */
+function issueMessage(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return "invalid";
+  if (issue.code !== "invalid_union") return issue.message;
+  const wrongType = (branch: z.core.$ZodIssue[]) =>
+    branch.length === 1 && branch[0]?.code === "invalid_type" && branch[0].path.length === 0;
+  const closest = issue.errors.filter((branch) => !wrongType(branch)).sort((a, b) => a.length - b.length)[0];
+  const only = closest?.length === 1 ? closest[0] : undefined;
+  return only && only.path.length === 0 ? only.message : issue.message;
 }
 
 /** `messages.0.content` → `messages[0].content`, the way OpenAI names params. */
@@ -50,4 +74,12 @@ const tooLarge = (maxBytes: number) =>
     "invalid_request_error",
     `Request body exceeds ${maxBytes} bytes.`,
     "request_too_large",
+  );
+
+const timedOut = (timeoutMs: number) =>
+  new GatewayError(
+    408,
+    "invalid_request_error",
+    `The request body did not arrive in full within ${timeoutMs} ms.`,
+    "request_timeout",
   );

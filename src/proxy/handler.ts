@@ -1,12 +1,15 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app";
 import { modelAllowed } from "../auth";
-import type { RouteConfig, TargetConfig } from "../config";
+import { ownValue, type RouteConfig, type TargetConfig } from "../config";
 import { forbidden, GatewayError, notFound } from "../errors";
 import type { Admission } from "../limits/types";
+import { requestWorstCase } from "../limits/worst-case";
+import { callerTags } from "../metering";
 import { adapterFor, type Endpoint, type Target, type TokenUsage } from "../providers";
 import { encodeEmbeddingsBase64 } from "../providers/common/embeddings";
 import { breakerRedisKey, orderTargets, runWithFallback, targetKey } from "../routing";
+import type { RequestMeter } from "../services";
 import { SSE_HEADERS } from "../streaming/sse";
 import type { OutputFormat } from "./output";
 import { createRemoteImageFetcher } from "./remote-image";
@@ -35,56 +38,34 @@ export async function proxy(
   timing: ServerTiming,
 ): Promise<Response> {
   const services = c.get("services");
-  const caller = c.get("caller");
   const requestId = c.get("requestId");
   const { config } = services;
   const model = request.body.model;
+  // Attribution for the usage row; past its bounds the request is refused before anything is spent.
+  c.set("tags", callerTags(c.req.raw.headers, request.body));
 
-  const route = config.routes[model];
-  if (!route)
-    throw notFound(`The model '${model}' does not exist or you do not have access to it.`, "model_not_found");
-  if (!modelAllowed([...caller.models], model)) {
-    throw forbidden(`This key is not allowed to use the model '${model}'.`, "model_not_allowed");
-  }
-
+  const route = allowedRoute(c, model);
   const targets = orderTargets(route, services.random);
-  const firstTarget = targets[0] as TargetConfig;
-  const maxOutput = request.maxOutputTokens ?? route.max_output_tokens;
-  const record = services.meter.begin({
-    requestId,
-    caller,
+  const worstCase = requestWorstCase({
     endpoint: request.endpoint,
-    requestedModel: model,
-    stream: request.stream,
-    tags: c.get("tags"),
-    startedAt: c.get("startedAt"),
+    body: request.body,
+    promptTokens: request.estimatedPromptTokens,
+    maxOutputTokens: request.maxOutputTokens ?? route.max_output_tokens,
+    targets: route.targets,
+    price: (provider, target, prompt, output) =>
+      services.meter.worstCaseMicros(provider, target, prompt, output),
   });
-
-  const admission = await timing.measure("limits", () =>
-    services.gate.admit({
-      caller: { ...caller, expiresAt: caller.expiresAt === null ? null : caller.expiresAt * 1000 },
-      requestId,
-      estimatedTokens: request.estimatedPromptTokens + maxOutput,
-      worstCaseMicros: services.meter.worstCaseMicros(
-        firstTarget.provider,
-        firstTarget.model,
-        request.estimatedPromptTokens,
-        maxOutput,
-      ),
-      breakerKeys: targets.map((t) => breakerRedisKey(targetKey(t))),
-      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
-    }),
-  );
+  const { record, admission } = await admitAndMeter(c, timing, {
+    endpoint: request.endpoint,
+    model,
+    stream: request.stream,
+    estimatedTokens: worstCase.tokens,
+    worstCaseMicros: worstCase.micros,
+    breakerKeys: targets.map((t) => breakerRedisKey(targetKey(t))),
+  });
   targets.forEach((t, i) => {
     services.breakers.applyShared(targetKey(t), admission.breakerState[i] ?? null);
   });
-  for (const [name, value] of Object.entries(admission.headers)) c.header(name, value);
-  if (admission.error) {
-    c.executionCtx.waitUntil(
-      finish(admission, record.finish({ status: admission.error.status, errorCode: admission.error.code })),
-    );
-    throw admission.error;
-  }
 
   const routing = timing.start("routing");
   const context = {
@@ -110,6 +91,7 @@ export async function proxy(
         context,
         firstByteTimeoutMs: route.first_byte_timeout_ms,
         idleTimeoutMs: route.idle_timeout_ms,
+        maxUpstreamBytes: config.max_upstream_bytes,
         format: request.output.stream((usage) =>
           services.meter.costUsd(provider.provider, provider.model, usage),
         ),
@@ -203,6 +185,81 @@ export async function proxy(
 }
 
 /**
+ * The route of a model the caller may use: 404 `model_not_found` for a model the config does not
+ * route (own names only, so `constructor` is as unknown as any other name), 403
+ * `model_not_allowed` for one the key's model patterns exclude.
+ * @example const route = allowedRoute(c, body.model)
+ */
+export function allowedRoute(c: Context<AppEnv>, model: string): RouteConfig {
+  const route = ownValue(c.get("services").config.routes, model);
+  if (!route)
+    throw notFound(`The model '${model}' does not exist or you do not have access to it.`, "model_not_found");
+  if (!modelAllowed([...c.get("caller").models], model)) {
+    throw forbidden(`This key is not allowed to use the model '${model}'.`, "model_not_allowed");
+  }
+  return route;
+}
+
+/** One call as the limits gate and the usage row see it. */
+export interface MeteredCall {
+  /** The usage row's endpoint: an adapter endpoint, or the gateway's own (`count_tokens`). */
+  endpoint: string;
+  model: string;
+  stream: boolean;
+  /** Tokens to reserve against tpm, settled to the real use afterwards. */
+  estimatedTokens: number;
+  /** Worst-case cost in micro-dollars; null when unpriced. */
+  worstCaseMicros: number | null;
+  /** Shared breaker state to read in the same round trip. */
+  breakerKeys: string[];
+}
+
+/**
+ * Starts the call's usage record and admits it through the limits gate (the one Redis round
+ * trip: revocation, rates, budgets, concurrency), setting the rate-limit headers. A refusal is
+ * metered and thrown; otherwise the caller settles with `finish(admission, record.finish(...))`.
+ * @example const { record, admission } = await admitAndMeter(c, timing, { endpoint: "count_tokens", ...call })
+ */
+export async function admitAndMeter(
+  c: Context<AppEnv>,
+  timing: ServerTiming,
+  call: MeteredCall,
+): Promise<{ record: RequestMeter; admission: Admission }> {
+  const services = c.get("services");
+  const caller = c.get("caller");
+  const requestId = c.get("requestId");
+  const record = services.meter.begin({
+    requestId,
+    clientRequestId: c.get("clientRequestId"),
+    caller,
+    endpoint: call.endpoint,
+    requestedModel: call.model,
+    stream: call.stream,
+    tags: c.get("tags"),
+    startedAt: c.get("startedAt"),
+  });
+
+  const admission = await timing.measure("limits", () =>
+    services.gate.admit({
+      caller: { ...caller, expiresAt: caller.expiresAt === null ? null : caller.expiresAt * 1000 },
+      requestId,
+      estimatedTokens: call.estimatedTokens,
+      worstCaseMicros: call.worstCaseMicros,
+      breakerKeys: call.breakerKeys,
+      waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+    }),
+  );
+  for (const [name, value] of Object.entries(admission.headers)) c.header(name, value);
+  if (admission.error) {
+    c.executionCtx.waitUntil(
+      finish(admission, record.finish({ status: admission.error.status, errorCode: admission.error.code })),
+    );
+    throw admission.error;
+  }
+  return { record, admission };
+}
+
+/**
  * Embeddings as the caller asked for them: base64 when requested (some adapters, Gemini's
  * included, only get number arrays), and a `usage` object even when the upstream reported none.
  */
@@ -217,7 +274,7 @@ function embeddingsAnswer(
 }
 
 /** Releases reservations to the real spend, then writes the usage row; both off the hot path. */
-async function finish(
+export async function finish(
   admission: Admission,
   settled: { tokens: number; costMicros: number; write: () => Promise<void> },
 ) {
@@ -232,7 +289,7 @@ function resolveTarget(
   providers: Record<string, import("../config").ProviderConfig>,
   target: TargetConfig,
 ): Target {
-  const provider = providers[target.provider];
+  const provider = ownValue(providers, target.provider);
   if (!provider) throw new Error(`route target names unknown provider ${target.provider}`);
   const secret = provider.api_key_secret ? env[provider.api_key_secret] : undefined;
   return {

@@ -18,19 +18,22 @@ export function openaiRoutes(): Hono<AppEnv> {
 
   api.post("/chat/completions", async (c) => {
     const services = c.get("services");
-    const body = await readJsonBody(c.req.raw, ChatRequest, services.config.max_body_bytes);
+    const { max_body_bytes, body_timeout_ms } = services.config;
+    const body = await readJsonBody(c.req.raw, ChatRequest, max_body_bytes, body_timeout_ms);
     return proxyParsed(c, "chat", body, body.max_completion_tokens ?? body.max_tokens ?? null);
   });
 
   api.post("/completions", async (c) => {
     const services = c.get("services");
-    const body = await readJsonBody(c.req.raw, CompletionRequest, services.config.max_body_bytes);
+    const { max_body_bytes, body_timeout_ms } = services.config;
+    const body = await readJsonBody(c.req.raw, CompletionRequest, max_body_bytes, body_timeout_ms);
     return proxyParsed(c, "completions", body, body.max_tokens ?? null);
   });
 
   api.post("/embeddings", async (c) => {
     const services = c.get("services");
-    const body = await readJsonBody(c.req.raw, EmbeddingRequest, services.config.max_body_bytes);
+    const { max_body_bytes, body_timeout_ms } = services.config;
+    const body = await readJsonBody(c.req.raw, EmbeddingRequest, max_body_bytes, body_timeout_ms);
     return proxyParsed(c, "embeddings", { ...body, stream: false }, 0);
   });
 

@@ -88,24 +88,36 @@ export const ChatRequest = z.looseObject({
   logprobs: z.boolean().nullable().optional(),
 });
 
+/**
+ * Caps on the work one request may ask for, at OpenAI's own limits: 2,048 inputs (or batched
+ * prompts) per request, and 300,000 tokens summed over token-array inputs. Past them the answer
+ * would be huge (every input is an embedding, every prompt its own completions) for no caller
+ * OpenAI itself would serve.
+ */
+const MAX_INPUTS = 2048;
+const MAX_INPUT_TOKENS = 300_000;
+
+const TokenIds = z.array(z.number().int()).min(1).max(MAX_INPUT_TOKENS);
+/** Several token arrays, with their tokens summed against the same cap as one array. */
+const TokenIdLists = z
+  .array(z.array(z.number().int()))
+  .min(1)
+  .max(MAX_INPUTS)
+  .refine(
+    (lists) => lists.reduce((sum, list) => sum + list.length, 0) <= MAX_INPUT_TOKENS,
+    `must hold at most ${MAX_INPUT_TOKENS} tokens in all`,
+  );
+
 export const CompletionRequest = z.looseObject({
   ...common,
-  prompt: z.union([
-    z.string(),
-    z.array(z.string()),
-    z.array(z.number().int()),
-    z.array(z.array(z.number().int())),
-  ]),
+  prompt: z.union([z.string(), z.array(z.string()).max(MAX_INPUTS), TokenIds, TokenIdLists]),
+  /** Completions generated upstream per prompt, `n` of them returned (and every one billed). */
+  best_of: z.number().int().min(1).max(20).nullable().optional(),
 });
 
 export const EmbeddingRequest = z.looseObject({
   model: z.string().min(1),
-  input: z.union([
-    z.string(),
-    z.array(z.string()).min(1),
-    z.array(z.number().int()).min(1),
-    z.array(z.array(z.number().int())).min(1),
-  ]),
+  input: z.union([z.string(), z.array(z.string()).min(1).max(MAX_INPUTS), TokenIds, TokenIdLists]),
   encoding_format: z.enum(["float", "base64"]).optional(),
   dimensions: z.number().int().positive().optional(),
   user: z.string().optional(),

@@ -10,6 +10,7 @@ import type {
 import { UnsupportedFeatureError } from "../providers/common/errors";
 import { hasRemoteImages, type ImageFetcher, inlineRemoteImages } from "../providers/gemini";
 import { type AttemptOutcome, classifyStatus, parseRetryAfter } from "../routing";
+import { readCapped } from "../streaming/read-capped";
 import { openRelay, type StreamEnd, type StreamFormat, StreamStartError } from "../streaming/relay";
 
 /** A successful upstream answer, already in the caller's (OpenAI) shape. */
@@ -39,6 +40,8 @@ export interface CallOptions {
   context: ResponseContext;
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Largest JSON answer read (and largest single stream event); past it, 502 upstream_response_too_large. */
+  maxUpstreamBytes: number;
   /** How streamed payloads are framed for the caller. */
   format: StreamFormat;
   now: () => number;
@@ -77,7 +80,7 @@ export async function callUpstream(options: CallOptions): Promise<Outcome> {
       );
     }
     if (!response.ok) {
-      const text = await response.text().catch(() => "");
+      const text = await errorText(response, Math.min(MAX_ERROR_BODY_BYTES, options.maxUpstreamBytes));
       const parsed = adapter.parseError(response.status, text);
       const kind = classifyStatus(response.status);
       const error: OpenAIErrorBody = { error: { ...parsed } };
@@ -92,8 +95,10 @@ export async function callUpstream(options: CallOptions): Promise<Outcome> {
     if (!options.stream) {
       let json: unknown;
       try {
-        json = await response.json();
-      } catch {
+        const bytes = await readCapped(response.body, options.maxUpstreamBytes, () => new AnswerTooLarge());
+        json = JSON.parse(new TextDecoder().decode(bytes));
+      } catch (err) {
+        if (err instanceof AnswerTooLarge) return answerTooLarge(options.maxUpstreamBytes);
         return failure(
           502,
           upstreamError("The upstream returned an unreadable answer.", "upstream_bad_response"),
@@ -114,6 +119,7 @@ export async function callUpstream(options: CallOptions): Promise<Outcome> {
       translator,
       format: options.format,
       idleTimeoutMs: options.idleTimeoutMs,
+      maxEventBytes: options.maxUpstreamBytes,
       abortUpstream: () => controller.abort(),
       onEnd: resolveEnd,
     });
@@ -131,6 +137,7 @@ export async function callUpstream(options: CallOptions): Promise<Outcome> {
   } catch (err) {
     if (err instanceof StreamStartError) {
       controller.abort();
+      if (err.code === "upstream_response_too_large") return answerTooLarge(options.maxUpstreamBytes);
       return failure(
         502,
         upstreamError(`The upstream stream failed before its first chunk (${err.code}).`, err.code),
@@ -161,6 +168,36 @@ function refusedBeforeCall(err: GatewayError): Outcome {
     return { ok: false, kind: "unsupported", retryAfterMs: null, failure: { status: err.status, error } };
   }
   return { ok: false, kind: "caller", retryAfterMs: null, failure: { status: err.status, error } };
+}
+
+/** Error bodies are read for their message only; past this, the status speaks alone. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+class AnswerTooLarge extends Error {}
+
+/** An error body's text, read up to `maxBytes`; empty when it is larger or unreadable. */
+async function errorText(response: Response, maxBytes: number): Promise<string> {
+  try {
+    return new TextDecoder().decode(await readCapped(response.body, maxBytes, () => new AnswerTooLarge()));
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * An answer larger than the gateway reads. It follows from what was asked (inputs, choices,
+ * max_tokens), not from the target's health: never retried, never sent to another target.
+ */
+function answerTooLarge(maxBytes: number): Outcome {
+  const message =
+    `The upstream's answer is larger than this gateway accepts (max_upstream_bytes: ${maxBytes} bytes). ` +
+    "Ask for less in one request: fewer inputs or choices, or a smaller max_tokens.";
+  return {
+    ok: false,
+    kind: "caller",
+    retryAfterMs: null,
+    failure: { status: 502, error: upstreamError(message, "upstream_response_too_large") },
+  };
 }
 
 function failure(status: number, error: OpenAIErrorBody, retryAfterMs: number | null): Outcome {

@@ -1,26 +1,48 @@
+/** A time limit on reading a whole body; `timedOut()` is thrown once it passes. */
+export interface ReadDeadline {
+  ms: number;
+  timedOut: () => Error;
+}
+
 /**
  * Reads a whole body, giving up as soon as it grows past `maxBytes` (a Content-Length may be
- * absent or lie): the stream is cancelled and `tooLarge()` is thrown.
- * @example const bytes = await readCapped(request.body, 4 << 20, () => new Error("too large"))
+ * absent or lie): the stream is cancelled and `tooLarge()` is thrown. With a `deadline`, a body
+ * that has not ended within `deadline.ms` in total is cancelled too and `deadline.timedOut()` is
+ * thrown: a sender that stalls, or trickles a byte at a time, cannot hold the read open.
+ * @example const bytes = await readCapped(request.body, 4 << 20, () => new Error("too large"), { ms: 30_000, timedOut: () => new Error("timeout") })
  */
 export async function readCapped(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
   tooLarge: () => Error,
+  deadline?: ReadDeadline,
 ): Promise<Uint8Array> {
   if (!body) return new Uint8Array();
   const reader = body.getReader();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // One timer per body (not per read); every read races it.
+  const expired = deadline
+    ? new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(deadline.timedOut()), deadline.ms);
+      })
+    : null;
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
+  try {
+    for (;;) {
+      const { done, value } = await (expired ? Promise.race([reader.read(), expired]) : reader.read());
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) throw tooLarge();
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (err) {
+    // Stop the sender (too large, too slow, or broken): nothing more of this body is wanted. Not
+    // awaited: a stalled source must not hold up the answer.
+    reader.cancel().catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
   const bytes = new Uint8Array(size);
   let offset = 0;

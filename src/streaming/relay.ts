@@ -12,7 +12,12 @@ export interface StreamEnd {
   /** The client went away before the end. */
   cancelled: boolean;
   /** Why the stream was cut short, when it was. */
-  errorCode: "upstream_stream_interrupted" | "upstream_idle_timeout" | "upstream_malformed_chunk" | null;
+  errorCode:
+    | "upstream_stream_interrupted"
+    | "upstream_idle_timeout"
+    | "upstream_malformed_chunk"
+    | "upstream_response_too_large"
+    | null;
 }
 
 /** How the client's stream is written: OpenAI SSE, or Anthropic events on /v1/messages. */
@@ -31,6 +36,8 @@ export interface RelayOptions {
   format: StreamFormat;
   /** Longest silence between upstream chunks before the stream is cut. */
   idleTimeoutMs: number;
+  /** Most bytes read without completing an event: bounds the parser's buffer (an endless line). */
+  maxEventBytes: number;
   /** Aborts the upstream request (client gone, timeout). */
   abortUpstream: () => void;
   onEnd: (end: StreamEnd) => void;
@@ -39,7 +46,11 @@ export interface RelayOptions {
 /** The upstream failed before anything reached the client: safe to fall back to another target. */
 export class StreamStartError extends Error {
   constructor(
-    readonly code: "upstream_empty_stream" | "upstream_malformed_chunk" | "upstream_stream_interrupted",
+    readonly code:
+      | "upstream_empty_stream"
+      | "upstream_malformed_chunk"
+      | "upstream_stream_interrupted"
+      | "upstream_response_too_large",
   ) {
     super(code);
     this.name = "StreamStartError";
@@ -50,6 +61,7 @@ const ERRORS: Record<NonNullable<StreamEnd["errorCode"]>, string> = {
   upstream_stream_interrupted: "The upstream connection ended before the answer was complete.",
   upstream_idle_timeout: "The upstream stopped sending data before the answer was complete.",
   upstream_malformed_chunk: "The upstream sent a malformed stream event.",
+  upstream_response_too_large: "The upstream sent a stream event larger than the gateway accepts.",
 };
 
 /**
@@ -75,12 +87,18 @@ export async function openRelay(
   /** SSE text framed for the client, not yet handed over: encoded once per write, not per event. */
   let pending = "";
   let malformed = false;
+  /** Set once more than maxEventBytes arrived without an event completing. */
+  let oversized = false;
+  /** Bytes read since the last complete event (what the parser may be holding). */
+  let bytesSinceEvent = 0;
+  let eventSeen = false;
   let ended = false;
   /** Set once the upstream body ended: whether its answer was complete. */
   let upstreamComplete: boolean | null = null;
 
   const parser = createParser({
     onEvent(event: EventSourceMessage) {
+      eventSeen = true;
       if (malformed) return;
       try {
         for (const payload of options.translator.push({ event: event.event, data: event.data }))
@@ -122,7 +140,7 @@ export async function openRelay(
   async function readMore(): Promise<"data" | "done" | "idle" | "error"> {
     if (upstreamComplete !== null) return "done";
     try {
-      while (pending.length === 0 && !malformed) {
+      while (pending.length === 0 && !malformed && !oversized) {
         const next = await read();
         if (next === "idle") return "idle";
         if (next.done) {
@@ -132,7 +150,10 @@ export async function openRelay(
           upstreamComplete = complete;
           return "done";
         }
+        eventSeen = false;
         parser.feed(decoder.decode(next.value, { stream: true }));
+        bytesSinceEvent = eventSeen ? 0 : bytesSinceEvent + next.value.byteLength;
+        if (bytesSinceEvent > options.maxEventBytes) oversized = true;
       }
     } catch {
       return "error";
@@ -142,6 +163,11 @@ export async function openRelay(
 
   // Before the first byte: any failure is the caller's to retry elsewhere.
   const first = await readMore();
+  if (oversized && pending.length === 0) {
+    watchdog.stop();
+    options.abortUpstream();
+    throw new StreamStartError("upstream_response_too_large");
+  }
   if (first === "error" || malformed) {
     watchdog.stop();
     throw new StreamStartError(
@@ -175,6 +201,7 @@ export async function openRelay(
       const state = await readMore();
       if (ended) return;
       if (malformed) return failStream("upstream_malformed_chunk");
+      if (oversized) return failStream("upstream_response_too_large");
       if (state === "idle") return failStream("upstream_idle_timeout");
       if (state === "error") return failStream("upstream_stream_interrupted");
       if (state === "done") {

@@ -53,6 +53,8 @@ beforeAll(async () => {
         start + (Math.floor(i / 5) * 5 * (3 * DAY)) / 150 + (i % 5 === 1 ? 0 : (i % 5) * 1_000),
       ),
       tags: i % 10 === 0 ? { note: 'quote " comma , newline \n end', team: "=cmd" } : null,
+      // Callers' own ids are labels, shared by several rows; one looks like a formula.
+      clientRequestId: i % 3 === 0 ? null : i % 3 === 1 ? `job-${i % 4}` : "=1+1",
     });
     rows.push(
       toUsageRow(record, unpriced ? null : { picoUsd: BigInt(Math.floor(rand() * 1e9)) * 1_000n + 7n }),
@@ -226,7 +228,7 @@ describe("GET /usage/export", () => {
     const text = await res.text();
     const records = parseCsv(text);
     const [header, ...lines] = records as [string[], ...string[][]];
-    expect(header.slice(0, 3)).toEqual(["request_id", "created_at", "tenant"]);
+    expect(header.slice(0, 4)).toEqual(["request_id", "client_request_id", "created_at", "tenant"]);
     expect(lines).toHaveLength(rows.length);
     expect(new Set(lines.map((l) => l[0]))).toEqual(new Set(rows.map((r) => r.requestId)));
 
@@ -244,10 +246,17 @@ describe("GET /usage/export", () => {
     // Exact costs, as stored.
     const byId = new Map(rows.map((r) => [r.requestId, r]));
     for (const l of lines) expect(l[col("cost_usd")]).toBe(byId.get(l[0] as string)?.costUsd ?? "");
+    // The caller's id and tags of every row, as stored (tags as JSON text; formulas defused).
+    for (const l of lines) {
+      const row = byId.get(l[0] as string);
+      const clientId = row?.clientRequestId ?? "";
+      expect(l[col("client_request_id")]).toBe(clientId.startsWith("=") ? `'${clientId}` : clientId);
+      expect(l[col("tags")]).toBe(row?.tags ? JSON.stringify(row.tags) : "");
+    }
   });
 
   it("walks pages without losing or repeating a row, even across equal timestamps", async () => {
-    const stream = usageCsvStream(db, { from: new Date(from), to: new Date(to) }, 7);
+    const stream = await usageCsvStream(db, { from: new Date(from), to: new Date(to) }, 7);
     const records = parseCsv(await new Response(stream).text());
     const ids = records.slice(1).map((l) => l[0]);
     expect(ids).toHaveLength(rows.length);
@@ -281,5 +290,14 @@ describe("GET /usage/requests", () => {
       cost_usd: rows[0]?.costUsd,
       status: rows[0]?.status,
     });
+    const byId = new Map(rows.map((r) => [r.requestId, r]));
+    for (const r of seen as unknown as {
+      request_id: string;
+      client_request_id: string | null;
+      tags: unknown;
+    }[]) {
+      expect(r.client_request_id).toBe(byId.get(r.request_id)?.clientRequestId);
+      expect(r.tags).toEqual(byId.get(r.request_id)?.tags);
+    }
   });
 });

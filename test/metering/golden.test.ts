@@ -83,11 +83,12 @@ interface Row {
   unpriced: boolean;
 }
 
-async function rowOf(requestId: string): Promise<Row> {
+/** The row of the one request sent with this x-request-id (the caller's label; rows are keyed by the gateway's id). */
+async function rowOf(clientRequestId: string): Promise<Row> {
   const result = await db.execute(
-    sql`select *, cost_usd::text as cost from usage_events where request_id = ${requestId}`,
+    sql`select *, cost_usd::text as cost from usage_events where client_request_id = ${clientRequestId}`,
   );
-  expect(result.rows, `usage row of ${requestId}`).toHaveLength(1);
+  expect(result.rows, `usage row of ${clientRequestId}`).toHaveLength(1);
   return result.rows[0] as unknown as Row;
 }
 

@@ -22,6 +22,7 @@ function setup(clock = { ms: Date.UTC(2026, 0, 1) }) {
 const begin = (meter: ReturnType<typeof setup>["meter"], tenant: string, startedAt: number) =>
   meter.begin({
     requestId: crypto.randomUUID(),
+    clientRequestId: "client-7",
     caller: { tenant, keyId: "key-1" },
     endpoint: "chat",
     requestedModel: "smart",
@@ -71,6 +72,7 @@ describe("meter", () => {
       ttfb_ms: 300,
       stream: true,
       tags: { team: "search" },
+      client_request_id: "client-7",
     });
     expect(formatUsd(2_100_000_000n)).toBe("0.0021");
   });

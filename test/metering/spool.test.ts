@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createUsageWriter,
+  DEAD_LETTER_KEY,
+  type DeadLetter,
   deserializeRow,
   flushSpool,
   insertUsageRows,
+  readSpoolEntry,
   SPOOL_KEY,
   spoolRows,
   toUsageRow,
@@ -92,6 +95,9 @@ describe("usage spool", () => {
     await control("postgres/down");
     await expect(flushSpool(db, redis)).rejects.toThrow();
     expect((await spooledOf(tenant)).length).toBe(5);
+    // An outage is nobody's fault: no entry is charged a failed flush for it.
+    const entries = (await redis.lrange<unknown>(SPOOL_KEY, 0, -1)).map(readSpoolEntry);
+    expect(entries.every((entry) => entry?.flushFailures === 0)).toBe(true);
     await control("postgres/up");
     await flushAll();
     expect(await countOf(db, tenant)).toEqual({ rows: 5, distinct: 5 });
@@ -107,8 +113,10 @@ describe("usage spool", () => {
     await flushAll();
     const stored = await rowsOf(db, tenant);
     expect(stored.map((r) => r.request_id)).toEqual([good.requestId]);
-    const dead = await redis.lrange<unknown>("sluice:usage:spool:dead", 0, -1);
-    expect(dead.map(deserializeRow).some((row) => row?.requestId === bad.requestId)).toBe(true);
+    const dead = await redis.lrange<DeadLetter>(DEAD_LETTER_KEY, 0, -1);
+    const letter = dead.find((d) => (d.row as { requestId?: string }).requestId === bad.requestId);
+    expect(letter?.reason).toMatch(/^22003: numeric field overflow/);
+    expect(letter?.row).toMatchObject({ tenant, costUsd: bad.costUsd });
   });
 
   it("the spool is bounded: rows past the bound are refused, not pushed", async () => {

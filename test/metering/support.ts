@@ -35,6 +35,7 @@ export function uniqueTenant(prefix: string): string {
 export function makeRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
   return {
     requestId: crypto.randomUUID(),
+    clientRequestId: null,
     tenant: "t",
     keyId: "k",
     endpoint: "chat",

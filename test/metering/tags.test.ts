@@ -17,8 +17,13 @@ describe("caller tags", () => {
   });
 
   it("takes OpenAI's user and string metadata from the body; the header wins a clash", () => {
-    const body = { user: "u-42", metadata: { team: "ads", run: "7", nested: { no: 1 }, count: 3 } };
+    const body = { user: "u-42", metadata: { team: "ads", run: "7" } };
     expect(callerTags(headers("team=search"), body)).toEqual({ team: "search", run: "7", user: "u-42" });
+  });
+
+  it("refuses metadata that is not string pairs (it used to drop them silently)", () => {
+    expect(() => callerTags(headers(), { metadata: { nested: { no: 1 } } })).toThrow(/metadata\.nested/);
+    expect(() => callerTags(headers(), { metadata: { count: 3 } })).toThrow(/metadata\.count/);
   });
 
   it("is null when there is nothing to attribute", () => {
@@ -26,10 +31,18 @@ describe("caller tags", () => {
     expect(callerTags(headers(" , "), null)).toBeNull();
   });
 
-  it("bounds the number and size of tags", () => {
-    const many = Array.from({ length: 50 }, (_, i) => `k${i}=v`).join(",");
-    expect(Object.keys(callerTags(headers(many), {}) ?? {})).toHaveLength(32);
-    const long = callerTags(headers(`${"k".repeat(65)}=x,v=${"y".repeat(300)}`), {});
-    expect(long).toEqual({ v: "y".repeat(256) });
+  it("refuses tags past their bounds with a 400 naming the header, rather than truncating", () => {
+    const many = Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(",");
+    expect(() => callerTags(headers(many), {})).toThrow(
+      expect.objectContaining({ status: 400, param: "x-sluice-tags" }),
+    );
+    expect(Object.keys(callerTags(headers(many.replace(/,k32=v$/, "")), {}) ?? {})).toHaveLength(32);
+    expect(() => callerTags(headers(`${"k".repeat(65)}=x`), {})).toThrow(
+      expect.objectContaining({ code: "invalid_tags" }),
+    );
+    expect(() => callerTags(headers(`v=${"y".repeat(513)}`), {})).toThrow(
+      expect.objectContaining({ code: "invalid_tags" }),
+    );
+    expect(callerTags(headers(`v=${"y".repeat(300)}`), {})).toEqual({ v: "y".repeat(300) });
   });
 });

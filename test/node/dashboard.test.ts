@@ -20,7 +20,7 @@ const CHARTS = [
 const gatewayUrl = inject("gatewayUrl");
 const bindings = inject("workerBindings");
 
-// The global setup serves the gateway over HTTP (wrangler dev) and provides `gatewayUrl`.
+// The global setup serves the gateway over HTTP (the built bundle on workerd) and provides `gatewayUrl`.
 describe("admin dashboard in headless Chromium", () => {
   const tenant = `dash-${crypto.randomUUID().slice(0, 8)}`;
   const adminToken = bindings.ADMIN_TOKEN as string;
@@ -35,6 +35,7 @@ describe("admin dashboard in headless Chromium", () => {
       toUsageRow(
         {
           requestId: `${tenant}-${i}`,
+          clientRequestId: null,
           tenant,
           keyId: `${tenant}-key-${i % 4}`,
           endpoint: "chat",

@@ -171,4 +171,29 @@ describe("npm run keys", () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("gen-signing-key");
   });
+
+  it("mint refuses a plan the config does not define, prototype names included (issue 10)", async () => {
+    const secret = JSON.stringify(JSON.parse((await keys(["gen-signing-key", "--json"])).stdout).privateJwk);
+    for (const plan of ["toString", "__proto__", "constructor", "nope"]) {
+      const refused = await keys(["mint", "--tenant", "acme", "--plan", plan], {
+        SLUICE_SIGNING_KEY: secret,
+      });
+      expect(refused.code, plan).toBe(2);
+      expect(refused.stderr).toContain(`--plan '${plan}' is not a plan`);
+      expect(refused.stdout).not.toContain("sk-sluice-");
+    }
+    // The plans of $SLUICE_CONFIG, when it is set.
+    const config = JSON.stringify({ plans: { team: { rpm: 5 } }, default_plan: "team" });
+    const team = await keys(["mint", "--tenant", "acme", "--plan", "team", "--json"], {
+      SLUICE_SIGNING_KEY: secret,
+      SLUICE_CONFIG: config,
+    });
+    expect(team.code).toBe(0);
+    expect(JSON.parse(team.stdout).claims.plan).toBe("team");
+    const pro = await keys(["mint", "--tenant", "acme", "--plan", "pro"], {
+      SLUICE_SIGNING_KEY: secret,
+      SLUICE_CONFIG: config,
+    });
+    expect(pro.code).toBe(2);
+  });
 });

@@ -5,6 +5,7 @@ import { GatewayError } from "../../src/errors";
 import {
   anthropicRequestToOpenAI,
   createAnthropicEventEncoder,
+  MessagesRequest,
   openAIErrorToAnthropic,
   openAIResponseToAnthropic,
 } from "../../src/inbound/anthropic";
@@ -248,9 +249,8 @@ describe("anthropic-compatible inbound", () => {
     switch (fixture.kind) {
       case "inbound-request":
         it(title, () => {
-          expect(anthropicRequestToOpenAI(fixture.input as Record<string, unknown>)).toEqual(
-            fixture.expected,
-          );
+          // The route validates before it translates: fixtures are valid requests.
+          expect(anthropicRequestToOpenAI(MessagesRequest.parse(fixture.input))).toEqual(fixture.expected);
         });
         break;
       case "inbound-request-error":
@@ -258,7 +258,7 @@ describe("anthropic-compatible inbound", () => {
           const expected = fixture.expectedError as { status: number; code: string };
           let thrown: unknown;
           try {
-            anthropicRequestToOpenAI(fixture.input as Record<string, unknown>);
+            anthropicRequestToOpenAI(MessagesRequest.parse(fixture.input));
           } catch (err) {
             thrown = err;
           }

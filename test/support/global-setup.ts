@@ -1,13 +1,13 @@
 import type { TestProject } from "vitest/node";
 import { freePort } from "../../local/net";
 import { startStack } from "../../local/stack";
-import { type ServedWorker, serveWorker } from "../../local/worker";
+import { prebuildWorker, type ServedWorker, serveWorker } from "../../local/worker";
 import { generateSigningKey, importSigningKey, mintKey } from "../../src/auth";
 
 declare module "vitest" {
   export interface ProvidedContext {
     workerBindings: Record<string, string>;
-    /** The worker served over HTTP (wrangler dev), for browser tests in Node. */
+    /** The worker served over HTTP (the built bundle on workerd, like `npm run dev`), for Node tests. */
     gatewayUrl: string;
   }
 }
@@ -20,6 +20,8 @@ export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
  * mock provider) and hands its URLs, a signing key and a demo key to the worker's bindings.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The worker's bundle builds while the stack starts.
+  const prebuilt = prebuildWorker();
   const stack = await startStack({ databaseUrl: process.env.DATABASE_URL });
   const pair = await generateSigningKey("test-1");
   const signer = await importSigningKey(pair.privateJwk);
@@ -38,7 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("workerBindings", bindings);
   let worker: ServedWorker | undefined;
   try {
-    worker = await serveWorker({ vars: bindings, port: await freePort(), quiet: true });
+    worker = await serveWorker({ vars: bindings, port: await freePort(), quiet: true, prebuilt });
   } catch (err) {
     await stack.stop();
     throw err;

@@ -33,7 +33,10 @@ export function openAIErrorToAnthropic(
     }
   }
   const error = ((body as Json | null)?.error ?? {}) as Json;
-  const message = typeof error.message === "string" ? error.message : `Request failed with status ${status}.`;
+  const text = typeof error.message === "string" ? error.message : `Request failed with status ${status}.`;
+  // Anthropic's body has no `param`: the message names the field instead, as Anthropic's own do.
+  const param = typeof error.param === "string" && error.param !== "" ? error.param : null;
+  const message = param && !text.includes(param) ? `${param}: ${text}` : text;
   const type = TYPE_OF_STATUS[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
   return { type: "error", error: { type, message } };
 }

@@ -1,8 +1,9 @@
-import { GatewayError } from "../../errors";
 import { UnsupportedFeatureError } from "../../providers/common/errors";
+import type { CountTokensBody, MessagesBody } from "./schema";
 
 type Json = Record<string, unknown>;
 
+/** Blocks as the schema (./schema.ts) left them: known types checked, unknown types as sent. */
 interface AnthropicBlock {
   type: string;
   text?: string;
@@ -15,8 +16,8 @@ interface AnthropicBlock {
 }
 
 interface AnthropicMessage {
-  role?: unknown;
-  content?: string | AnthropicBlock[];
+  role: "user" | "assistant";
+  content: string | AnthropicBlock[];
 }
 
 /** Thinking budgets at or under which a request maps to each OpenAI effort (the adapter's figures). */
@@ -25,40 +26,35 @@ const EFFORT_CEILINGS: [number, "low" | "medium"][] = [
   [8192, "medium"],
 ];
 
-function invalid(message: string, param: string | null = null): GatewayError {
-  return new GatewayError(400, "invalid_request_error", message, "invalid_request", param);
-}
-
 /**
- * An Anthropic Messages request (the gateway's `POST /v1/messages`) as an OpenAI chat body, so
- * it can be routed to any provider. `system` becomes a system message; `tool_result` blocks
+ * An Anthropic Messages request (the gateway's `POST /v1/messages`), already validated by
+ * `MessagesRequest` (or `CountTokensRequest`, where `max_tokens` is optional), as an OpenAI chat
+ * body, so it can be routed to any provider. `system` becomes a system message; `tool_result` blocks
  * become `tool` messages placed before the rest of their user turn (OpenAI wants them right
  * after the assistant's tool calls); `thinking` becomes `reasoning_effort`; `metadata.user_id`
  * becomes `user`. Streams always ask for usage, which the Anthropic events need at the end.
- * Dropped: `cache_control`, `top_k`, thinking blocks of earlier turns, `is_error` flags.
+ * Dropped: `cache_control`, `top_k`, thinking blocks of earlier turns, `is_error` flags, block
+ * types it does not know. A known block it cannot carry (a file-id image) is a 400.
  * @example anthropicRequestToOpenAI({ model: "claude-sonnet-4-5", max_tokens: 256, messages: [{ role: "user", content: "Hi" }] })
  */
-export function anthropicRequestToOpenAI(body: Json): Json {
-  if (typeof body.model !== "string" || body.model === "") throw invalid("model: Field required", "model");
-  if (typeof body.max_tokens !== "number") throw invalid("max_tokens: Field required", "max_tokens");
-  if (!Array.isArray(body.messages)) throw invalid("messages: Field required", "messages");
-
+export function anthropicRequestToOpenAI(body: MessagesBody | CountTokensBody): Json {
   const messages: Json[] = [];
   const system = systemText(body.system);
   if (system !== null) messages.push({ role: "system", content: system });
   (body.messages as AnthropicMessage[]).forEach((message, i) => {
-    messages.push(...toOpenAIMessages(message, `messages.${i}`));
+    messages.push(...toOpenAIMessages(message, `messages[${i}]`));
   });
 
-  const out: Json = { model: body.model, messages, max_tokens: body.max_tokens };
-  if (Array.isArray(body.stop_sequences) && body.stop_sequences.length > 0) out.stop = body.stop_sequences;
-  if (typeof body.temperature === "number") out.temperature = body.temperature;
-  if (typeof body.top_p === "number") out.top_p = body.top_p;
-  if (Array.isArray(body.tools) && body.tools.length > 0) out.tools = body.tools.map(toOpenAITool);
+  const out: Json = { model: body.model, messages };
+  if (body.max_tokens !== undefined) out.max_tokens = body.max_tokens;
+  if (body.stop_sequences && body.stop_sequences.length > 0) out.stop = body.stop_sequences;
+  if (body.temperature !== undefined) out.temperature = body.temperature;
+  if (body.top_p !== undefined) out.top_p = body.top_p;
+  if (body.tools && body.tools.length > 0) out.tools = body.tools.map(toOpenAITool);
   Object.assign(out, toolChoice(body.tool_choice));
   const effort = reasoningEffort(body.thinking);
   if (effort) out.reasoning_effort = effort;
-  const userId = (body.metadata as { user_id?: unknown } | undefined)?.user_id;
+  const userId = body.metadata?.user_id;
   if (typeof userId === "string" && userId !== "") out.user = userId;
   if (body.stream === true) {
     out.stream = true;
@@ -67,25 +63,23 @@ export function anthropicRequestToOpenAI(body: Json): Json {
   return out;
 }
 
-function systemText(system: unknown): string | null {
+function systemText(system: MessagesBody["system"]): string | null {
   if (typeof system === "string") return system === "" ? null : system;
-  if (!Array.isArray(system) || system.length === 0) return null;
-  return (system as AnthropicBlock[]).map((block) => block.text ?? "").join("\n\n");
+  if (!system || system.length === 0) return null;
+  return system.map((block) => block.text).join("\n\n");
 }
 
 function toOpenAIMessages(message: AnthropicMessage, path: string): Json[] {
   const blocks: AnthropicBlock[] =
-    typeof message.content === "string" ? [{ type: "text", text: message.content }] : (message.content ?? []);
-  if (message.role === "assistant") return [assistantMessage(blocks, path)];
-  if (message.role !== "user")
-    throw invalid(`${path}.role: Input should be 'user' or 'assistant'`, `${path}.role`);
+    typeof message.content === "string" ? [{ type: "text", text: message.content }] : message.content;
+  if (message.role === "assistant") return [assistantMessage(blocks)];
 
   const toolMessages: Json[] = [];
   // Images a tool returned: OpenAI tool messages hold text only, so they open the user turn.
   const toolImages: Json[] = [];
   const parts: Json[] = [];
   blocks.forEach((block, j) => {
-    const param = `${path}.content.${j}`;
+    const param = `${path}.content[${j}]`;
     if (block.type === "tool_result") {
       const content =
         typeof block.content === "string" ? [{ type: "text", text: block.content }] : (block.content ?? []);
@@ -106,10 +100,11 @@ function toOpenAIMessages(message: AnthropicMessage, path: string): Json[] {
   return [...toolMessages, { role: "user", content: onlyText ? message.content : user }];
 }
 
-function assistantMessage(blocks: AnthropicBlock[], path: string): Json {
+/** Text and tool calls; the rest of an assistant turn (thinking, server tool traffic) stays behind. */
+function assistantMessage(blocks: AnthropicBlock[]): Json {
   let text = "";
   const toolCalls: Json[] = [];
-  blocks.forEach((block, j) => {
+  for (const block of blocks) {
     if (block.type === "text") text += block.text ?? "";
     else if (block.type === "tool_use") {
       toolCalls.push({
@@ -117,18 +112,14 @@ function assistantMessage(blocks: AnthropicBlock[], path: string): Json {
         type: "function",
         function: { name: block.name ?? "", arguments: JSON.stringify(block.input ?? {}) },
       });
-    } else if (block.type !== "thinking" && block.type !== "redacted_thinking") {
-      throw new UnsupportedFeatureError(
-        `Content block "${block.type}" is not supported here.`,
-        `${path}.content.${j}`,
-      );
     }
-  });
+  }
   const message: Json = { role: "assistant", content: text === "" && toolCalls.length > 0 ? null : text };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   return message;
 }
 
+/** A user block as an OpenAI content part; null for empty text and for block types it does not know. */
 function userPart(block: AnthropicBlock, param: string): Json | null {
   switch (block.type) {
     case "text":
@@ -142,7 +133,7 @@ function userPart(block: AnthropicBlock, param: string): Json | null {
       }
       throw new UnsupportedFeatureError("Only base64 PDF documents are supported here.", param);
     default:
-      throw new UnsupportedFeatureError(`Content block "${block.type}" is not supported here.`, param);
+      return null;
   }
 }
 
@@ -156,30 +147,27 @@ function imagePart(block: AnthropicBlock, param: string): Json {
 }
 
 function toOpenAITool(tool: Json, i: number): Json {
-  // Custom tools have no type or "custom"; server tools (web search, bash...) run at Anthropic only.
-  if (tool.type !== undefined && tool.type !== "custom") {
-    throw new UnsupportedFeatureError(`Tool type "${tool.type}" is not supported here.`, `tools.${i}`);
+  // Custom tools have no type (or null, or "custom"); server tools (web search, bash...) run at
+  // Anthropic only.
+  if (tool.type != null && tool.type !== "custom") {
+    throw new UnsupportedFeatureError(`Tool type "${tool.type}" is not supported here.`, `tools[${i}]`);
   }
   const fn: Json = { name: tool.name, parameters: tool.input_schema ?? { type: "object", properties: {} } };
   if (typeof tool.description === "string") fn.description = tool.description;
   return { type: "function", function: fn };
 }
 
-function toolChoice(choice: unknown): Json {
-  if (!choice || typeof choice !== "object") return {};
-  const c = choice as { type?: string; name?: string; disable_parallel_tool_use?: boolean };
-  const sequential = c.disable_parallel_tool_use === true ? { parallel_tool_calls: false } : {};
-  switch (c.type) {
+function toolChoice(choice: MessagesBody["tool_choice"]): Json {
+  if (!choice) return {};
+  if (choice.type === "none") return { tool_choice: "none" };
+  const sequential = choice.disable_parallel_tool_use === true ? { parallel_tool_calls: false } : {};
+  switch (choice.type) {
     case "auto":
       return { tool_choice: "auto", ...sequential };
     case "any":
       return { tool_choice: "required", ...sequential };
     case "tool":
-      return { tool_choice: { type: "function", function: { name: c.name } }, ...sequential };
-    case "none":
-      return { tool_choice: "none" };
-    default:
-      return {};
+      return { tool_choice: { type: "function", function: { name: choice.name } }, ...sequential };
   }
 }
 

@@ -1,13 +1,13 @@
 import type { ProviderError } from "../types";
 
 /** Anthropic error types that have no OpenAI equivalent of the same name. */
-const TYPE_MAP: Record<string, { type: string; code: string }> = {
-  authentication_error: { type: "authentication_error", code: "invalid_api_key" },
-  billing_error: { type: "insufficient_quota", code: "insufficient_quota" },
-  request_too_large: { type: "invalid_request_error", code: "request_too_large" },
-  overloaded_error: { type: "api_error", code: "overloaded" },
-  timeout_error: { type: "timeout_error", code: "timeout" },
-};
+const TYPE_MAP = new Map([
+  ["authentication_error", { type: "authentication_error", code: "invalid_api_key" }],
+  ["billing_error", { type: "insufficient_quota", code: "insufficient_quota" }],
+  ["request_too_large", { type: "invalid_request_error", code: "request_too_large" }],
+  ["overloaded_error", { type: "api_error", code: "overloaded" }],
+  ["timeout_error", { type: "timeout_error", code: "timeout" }],
+]);
 
 /** Types that OpenAI and the gateway spell the same way. */
 const SAME_NAME = new Set([
@@ -23,7 +23,7 @@ export function parseAnthropicErrorBody(body: unknown): ProviderError | null {
   const error = (body as { error?: { type?: unknown; message?: unknown } } | null)?.error;
   if (!error || typeof error.message !== "string") return null;
   const anthropicType = typeof error.type === "string" ? error.type : "api_error";
-  const mapped = TYPE_MAP[anthropicType];
+  const mapped = TYPE_MAP.get(anthropicType);
   if (mapped) return { message: error.message, type: mapped.type, code: mapped.code, param: null };
   return {
     message: error.message,

@@ -1,16 +1,16 @@
 import type { ProviderError } from "../types";
 
 /** Google RPC status names as OpenAI error types. */
-const TYPE_OF_STATUS: Record<string, string> = {
-  INVALID_ARGUMENT: "invalid_request_error",
-  FAILED_PRECONDITION: "invalid_request_error",
-  OUT_OF_RANGE: "invalid_request_error",
-  UNAUTHENTICATED: "authentication_error",
-  PERMISSION_DENIED: "permission_error",
-  NOT_FOUND: "not_found_error",
-  RESOURCE_EXHAUSTED: "rate_limit_error",
-  DEADLINE_EXCEEDED: "timeout_error",
-};
+const TYPE_OF_STATUS = new Map([
+  ["INVALID_ARGUMENT", "invalid_request_error"],
+  ["FAILED_PRECONDITION", "invalid_request_error"],
+  ["OUT_OF_RANGE", "invalid_request_error"],
+  ["UNAUTHENTICATED", "authentication_error"],
+  ["PERMISSION_DENIED", "permission_error"],
+  ["NOT_FOUND", "not_found_error"],
+  ["RESOURCE_EXHAUSTED", "rate_limit_error"],
+  ["DEADLINE_EXCEEDED", "timeout_error"],
+]);
 
 interface GoogleError {
   code?: unknown;
@@ -34,7 +34,7 @@ export function parseGeminiErrorBody(body: unknown): ProviderError | null {
   }
   return {
     message: error.message,
-    type: TYPE_OF_STATUS[status] ?? "api_error",
+    type: TYPE_OF_STATUS.get(status) ?? "api_error",
     code: status ? status.toLowerCase() : null,
     param: null,
   };

@@ -140,7 +140,10 @@ function functionResponse(text: string): Record<string, unknown> {
   return { content: text };
 }
 
-const AUDIO_TYPES: Record<string, string> = { wav: "audio/wav", mp3: "audio/mp3" };
+const AUDIO_TYPES = new Map([
+  ["wav", "audio/wav"],
+  ["mp3", "audio/mp3"],
+]);
 
 /** User content parts as Gemini parts: text, and inline bytes for images, audio and files. */
 function userParts(parts: ContentPart[], path: string): Part[] {
@@ -162,7 +165,7 @@ function userParts(parts: ContentPart[], path: string): Part[] {
       } else
         throw invalidField("An image URL must be a base64 data URL or an http(s) URL.", `${param}.image_url`);
     } else if (part.type === "input_audio" && part.input_audio) {
-      const mimeType = AUDIO_TYPES[part.input_audio.format] ?? `audio/${part.input_audio.format}`;
+      const mimeType = AUDIO_TYPES.get(part.input_audio.format) ?? `audio/${part.input_audio.format}`;
       out.push({ inlineData: { mimeType, data: part.input_audio.data } });
     } else if (part.type === "file" && part.file?.file_data) {
       const data = parseDataUrl(part.file.file_data);
