@@ -1,7 +1,6 @@
 import { Hono } from "hono";
 import { adminRoutes } from "./admin";
-import type { KeyIdentity } from "./auth";
-import type { GatewayEnv } from "./config";
+import type { AppEnv } from "./context";
 import { errorResponse, GatewayError } from "./errors";
 import { anthropicErrors, messagesRoutes } from "./inbound/messages";
 import { authenticate } from "./proxy/authenticate";
@@ -10,24 +9,6 @@ import { openaiRoutes } from "./proxy/routes";
 import { requireScope } from "./proxy/scopes";
 import { ServerTiming } from "./proxy/timing";
 import type { Services } from "./services";
-
-export type AppEnv = {
-  Bindings: GatewayEnv;
-  Variables: {
-    services: Services;
-    /** The gateway's own id for the request (usage row, reservations, response ids); never the caller's. */
-    requestId: string;
-    /** The caller's x-client-request-id / x-request-id, validated; null when it sent none. */
-    clientRequestId: string | null;
-    /** Milliseconds since the epoch when the gateway got the request. */
-    startedAt: number;
-    timing: ServerTiming;
-    /** The verified key; set by `authenticate` on /v1 routes. */
-    caller: KeyIdentity;
-    /** Caller attribution for usage rows (x-sluice-tags, user, metadata). */
-    tags: Record<string, string> | null;
-  };
-};
 
 /** Paths the gateway serves, so a wrong method gets 405 rather than 404. */
 const KNOWN_PATHS = new Set([
@@ -69,8 +50,8 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
   app.route("/admin", adminRoutes());
+  // One registration per path: in Hono "/x/*" also matches "/x".
   app.use("/v1/messages/*", anthropicErrors());
-  app.use("/v1/messages", anthropicErrors());
   app.use("/v1/*", clientRequestId());
   app.use("/v1/*", authenticate());
   app.use("/v1/*", requireScope());
@@ -80,19 +61,19 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
     const error = KNOWN_PATHS.has(path)
-      ? new GatewayError(
-          405,
-          "invalid_request_error",
-          `Method ${c.req.method} is not allowed on ${path}.`,
-          "method_not_allowed",
-        )
-      : new GatewayError(
-          404,
-          "invalid_request_error",
-          `Unknown request URL: ${c.req.method} ${path}.`,
-          "unknown_url",
-        );
-    return errorResponse(error, { "x-request-id": c.get("requestId") ?? "" });
+      ? new GatewayError({
+          status: 405,
+          type: "invalid_request_error",
+          message: `Method ${c.req.method} is not allowed on ${path}.`,
+          code: "method_not_allowed",
+        })
+      : new GatewayError({
+          status: 404,
+          type: "invalid_request_error",
+          message: `Unknown request URL: ${c.req.method} ${path}.`,
+          code: "unknown_url",
+        });
+    return errorResponse(error, { "x-request-id": c.get("requestId") ?? "" }, c.get("errorShape"));
   });
 
   app.onError((err, c) => {
@@ -101,7 +82,7 @@ export function createApp(services: Services): Hono<AppEnv> {
     const headers = new Headers(c.res.headers);
     headers.delete("content-type");
     headers.delete("content-length");
-    return errorResponse(err, headers);
+    return errorResponse(err, headers, c.get("errorShape"));
   });
 
   return app;

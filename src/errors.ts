@@ -19,19 +19,37 @@ export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
-/** A failure the gateway answers with an OpenAI-shaped body; throw it anywhere in a handler. */
+/** What a GatewayError says: the HTTP status and the fields of OpenAI's error body. */
+export interface GatewayErrorInit {
+  status: number;
+  /** One of ErrorType for the gateway's own errors; a provider's own type passes through. */
+  type: ErrorType | (string & {});
+  message: string;
+  code?: string | null;
+  param?: string | null;
+  /** Extra response headers (Retry-After, rate-limit headers). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * A failure the gateway answers with an OpenAI-shaped body; throw it anywhere in a handler.
+ * @example throw new GatewayError({ status: 503, type: "server_error", message: "Try again.", code: "limits_unavailable" })
+ */
 export class GatewayError extends Error {
-  constructor(
-    readonly status: number,
-    /** One of ErrorType for the gateway's own errors; a provider's own type passes through. */
-    readonly type: ErrorType | (string & {}),
-    message: string,
-    readonly code: string | null = null,
-    readonly param: string | null = null,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
+  readonly status: number;
+  readonly type: ErrorType | (string & {});
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+
+  constructor(init: GatewayErrorInit) {
+    super(init.message);
     this.name = "GatewayError";
+    this.status = init.status;
+    this.type = init.type;
+    this.code = init.code ?? null;
+    this.param = init.param ?? null;
+    this.headers = init.headers ?? {};
   }
 
   toBody(): OpenAIErrorBody {
@@ -39,26 +57,43 @@ export class GatewayError extends Error {
   }
 }
 
-/** Builds the JSON response for any error; unknown errors become a bare 500 without internals. */
-export function errorResponse(err: unknown, extraHeaders?: HeadersInit): Response {
+/**
+ * The body an API answers errors with, given the OpenAI-shaped one and the status: OpenAI's own
+ * by default; a route of another API's shape (Anthropic's /v1/messages) puts its own on the
+ * request context (`errorShape`) before anything can fail.
+ */
+export type ErrorShape = (status: number, body: OpenAIErrorBody) => unknown;
+
+/**
+ * Builds the JSON response for any error, in the caller's API shape (OpenAI's unless `shape`
+ * says otherwise); unknown errors become a bare 500 without internals.
+ * @example return errorResponse(err, c.res.headers, c.get("errorShape"))
+ */
+export function errorResponse(err: unknown, extraHeaders?: HeadersInit, shape?: ErrorShape): Response {
   const error = err instanceof GatewayError ? err : internalError();
   const headers = new Headers(extraHeaders);
   headers.set("content-type", "application/json");
   for (const [name, value] of Object.entries(error.headers)) headers.set(name, value);
-  return new Response(JSON.stringify(error.toBody()), { status: error.status, headers });
+  const body = shape ? shape(error.status, error.toBody()) : error.toBody();
+  return new Response(JSON.stringify(body), { status: error.status, headers });
 }
 
 export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
-  new GatewayError(400, "invalid_request_error", message, code, param);
+  new GatewayError({ status: 400, type: "invalid_request_error", message, code, param });
 
 export const notFound = (message: string, code: string | null = null) =>
-  new GatewayError(404, "invalid_request_error", message, code);
+  new GatewayError({ status: 404, type: "invalid_request_error", message, code });
 
 export const invalidApiKey = (message = "Incorrect or missing API key.") =>
-  new GatewayError(401, "authentication_error", message, "invalid_api_key");
+  new GatewayError({ status: 401, type: "authentication_error", message, code: "invalid_api_key" });
 
 export const forbidden = (message: string, code: string | null = "permission_denied") =>
-  new GatewayError(403, "permission_error", message, code);
+  new GatewayError({ status: 403, type: "permission_error", message, code });
 
 export const internalError = () =>
-  new GatewayError(500, "server_error", "The gateway failed to handle the request.", "internal_error");
+  new GatewayError({
+    status: 500,
+    type: "server_error",
+    message: "The gateway failed to handle the request.",
+    code: "internal_error",
+  });

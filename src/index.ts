@@ -27,7 +27,9 @@ export default {
       if (!(err instanceof ConfigError)) throw err;
       // A bad config is the operator's to fix: say which field, on every request, until it is.
       console.error(err.message);
-      return errorResponse(new GatewayError(500, "server_error", err.message, "config_error"));
+      return errorResponse(
+        new GatewayError({ status: 500, type: "server_error", message: err.message, code: "config_error" }),
+      );
     }
   },
 

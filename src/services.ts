@@ -3,57 +3,12 @@ import { createKeyVerifier, importSigningKey, type KeyVerifier, parseJwks, type 
 import { type Config, type GatewayEnv, loadConfig } from "./config";
 import { createDatabase, type Database } from "./db";
 import { GatewayError } from "./errors";
-import {
-  createGate,
-  createLimitsRedis,
-  createRevocationCache,
-  estimatePromptTokens,
-  type RevocationCache,
-} from "./limits";
+import { createGate, createLimitsRedis, createRevocationCache, type RevocationCache } from "./limits";
 import type { Gate } from "./limits/types";
-import { createMeter, createUsageWriter } from "./metering";
-import type { Endpoint, TokenUsage } from "./providers";
+import { consoleLog, type Log } from "./log";
+import { createMeter, createUsageWriter, type Meter } from "./metering";
 import { type BreakerTransition, breakerRedisKey, CircuitBreakers } from "./routing";
-
-export type LogLevel = "debug" | "info" | "warn" | "error";
-
-/** Per-request metering handle: collects what happened, then settles and writes one usage row. */
-export interface RequestMeter {
-  setTarget(provider: string, model: string, attempts: number): void;
-  /** Usage counted by the gateway when the upstream reported none. */
-  estimate(request: { endpoint: Endpoint; body: Record<string, unknown> }, generatedText: string): TokenUsage;
-  finish(outcome: {
-    status: number;
-    errorCode: string | null;
-    usage?: TokenUsage;
-    usageSource?: "provider" | "estimated";
-    ttfbMs?: number | null;
-  }): { tokens: number; costMicros: number; write: () => Promise<void> };
-}
-
-export interface Meter {
-  /** Worst-case cost of a call in integer micro-dollars (budget reservation); null when unpriced. */
-  worstCaseMicros(
-    provider: string,
-    model: string,
-    promptTokens: number,
-    maxOutputTokens: number,
-  ): number | null;
-  /** Exact cost in USD for the caller (`usage.cost`); null when the model has no price. */
-  costUsd(provider: string, model: string, usage: TokenUsage): number | null;
-  begin(info: {
-    /** The gateway's id for the request: the usage row's key. */
-    requestId: string;
-    /** The caller's validated x-client-request-id / x-request-id, stored beside it; null if none. */
-    clientRequestId: string | null;
-    caller: { tenant: string; keyId: string };
-    endpoint: string;
-    requestedModel: string | null;
-    stream: boolean;
-    tags: Record<string, string> | null;
-    startedAt: number;
-  }): RequestMeter;
-}
+import { sleep } from "./timers";
 
 /** Everything a request needs, built once per isolate from env; tests override parts of it. */
 export interface Services {
@@ -66,7 +21,7 @@ export interface Services {
   /** Outbound fetch for upstream calls; injectable so tests can count or fail requests. */
   fetcher: typeof fetch;
   /** Structured log line; callers pass ids and counts, never secrets or tokens. */
-  log: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+  log: Log;
   verifier: KeyVerifier;
   /** The private key the admin API mints with, imported from SLUICE_SIGNING_KEY on first use. */
   signer(): Promise<SigningKey>;
@@ -79,8 +34,6 @@ export interface Services {
   breakers: CircuitBreakers;
   /** Shares a breaker transition with every instance through Redis (run in waitUntil). */
   publishBreaker(target: string, transition: NonNullable<BreakerTransition>): Promise<void>;
-  /** Prompt tokens of an OpenAI-shaped body, estimated before the call. */
-  estimatePromptTokens(endpoint: Endpoint, body: Record<string, unknown>): number;
 }
 
 export type ServiceOverrides = Partial<Pick<Services, "now" | "random" | "sleep" | "fetcher" | "log">>;
@@ -98,7 +51,6 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
     token: requireBinding(env, "UPSTASH_REDIS_REST_TOKEN"),
   });
   const db = createDatabase(requireBinding(env, "DATABASE_URL"), env.NEON_FETCH_ENDPOINT);
-  const estimate = (_endpoint: Endpoint, body: Record<string, unknown>) => estimatePromptTokens(body);
   const breakers = new CircuitBreakers(config.breaker, now);
   let signing: Promise<SigningKey> | undefined;
   return {
@@ -106,7 +58,7 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
     config,
     now,
     random: overrides.random ?? Math.random,
-    sleep: overrides.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    sleep: overrides.sleep ?? sleep,
     fetcher: overrides.fetcher ?? ((input, init) => fetch(input, init)),
     log,
     verifier: createKeyVerifier({
@@ -136,7 +88,6 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
       prices: config.prices,
       writer: createUsageWriter({ db, redis, log }),
       now,
-      estimatePromptTokens: estimate,
     }),
     breakers,
     async publishBreaker(target, transition) {
@@ -149,7 +100,6 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
         log("warn", "could not share breaker state", { target });
       }
     },
-    estimatePromptTokens: estimate,
   };
 }
 
@@ -166,12 +116,12 @@ function requireBinding(env: GatewayEnv, name: string): string {
 async function loadSigner(env: GatewayEnv): Promise<SigningKey> {
   const secret = env.SLUICE_SIGNING_KEY;
   if (typeof secret !== "string" || secret.trim() === "") {
-    throw new GatewayError(
-      503,
-      "server_error",
-      "Key minting is not configured: set the SLUICE_SIGNING_KEY secret.",
-      "signing_key_missing",
-    );
+    throw new GatewayError({
+      status: 503,
+      type: "server_error",
+      message: "Key minting is not configured: set the SLUICE_SIGNING_KEY secret.",
+      code: "signing_key_missing",
+    });
   }
   let signer: SigningKey;
   let kids: unknown[];
@@ -179,24 +129,20 @@ async function loadSigner(env: GatewayEnv): Promise<SigningKey> {
     signer = await importSigningKey(secret);
     kids = parseJwks(typeof env.SLUICE_JWKS === "string" ? env.SLUICE_JWKS : "").keys.map((key) => key.kid);
   } catch {
-    throw new GatewayError(
-      500,
-      "server_error",
-      "SLUICE_SIGNING_KEY or SLUICE_JWKS is not a valid key.",
-      "signing_key_invalid",
-    );
+    throw new GatewayError({
+      status: 500,
+      type: "server_error",
+      message: "SLUICE_SIGNING_KEY or SLUICE_JWKS is not a valid key.",
+      code: "signing_key_invalid",
+    });
   }
   if (!kids.includes(signer.kid)) {
-    throw new GatewayError(
-      500,
-      "server_error",
-      `The signing key's kid '${signer.kid}' is not in SLUICE_JWKS: publish its public key before minting with it.`,
-      "signing_key_unpublished",
-    );
+    throw new GatewayError({
+      status: 500,
+      type: "server_error",
+      message: `The signing key's kid '${signer.kid}' is not in SLUICE_JWKS: publish its public key before minting with it.`,
+      code: "signing_key_unpublished",
+    });
   }
   return signer;
-}
-
-function consoleLog(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
-  console[level === "debug" ? "log" : level](JSON.stringify({ level, message, ...fields }));
 }

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
 import { adminTokenMatches, extractToken } from "../auth";
+import type { AppEnv } from "../context";
 import { GatewayError } from "../errors";
 
 /**
@@ -11,12 +11,12 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const expected = c.get("services").env.ADMIN_TOKEN ?? "";
     if (!(await adminTokenMatches(extractToken(c.req.raw.headers), expected))) {
-      throw new GatewayError(
-        401,
-        "authentication_error",
-        "Admin credentials required.",
-        "invalid_admin_token",
-      );
+      throw new GatewayError({
+        status: 401,
+        type: "authentication_error",
+        message: "Admin credentials required.",
+        code: "invalid_admin_token",
+      });
     }
     await next();
   };

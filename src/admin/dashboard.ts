@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { toBase64 } from "../encoding";
 import { errorResponse, GatewayError } from "../errors";
 import { CHART_JS_SOURCE, CHART_JS_VERSION } from "./dashboard-assets";
 import { renderDashboard } from "./dashboard-page";
@@ -47,7 +48,12 @@ export function dashboardRoutes(): Hono {
 
   app.get("/chart.js", (c) => {
     if (CHART_JS_SOURCE === null) {
-      throw new GatewayError(500, "server_error", MISSING_RULE, "dashboard_asset_missing");
+      throw new GatewayError({
+        status: 500,
+        type: "server_error",
+        message: MISSING_RULE,
+        code: "dashboard_asset_missing",
+      });
     }
     return c.body(CHART_JS_SOURCE, 200, {
       "content-type": "text/javascript; charset=utf-8",
@@ -63,6 +69,5 @@ export function dashboardRoutes(): Hono {
 }
 
 function randomNonce(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes));
+  return toBase64(crypto.getRandomValues(new Uint8Array(16)));
 }

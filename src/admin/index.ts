@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../context";
 import { requireAdmin } from "./auth";
 import { dashboardRoutes } from "./dashboard";
 import { keyRoutes } from "./keys";

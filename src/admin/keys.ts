@@ -1,8 +1,8 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../app";
 import { InvalidKeyClaimsError, type KeyClaimsInput, type MintedKey, mintKey } from "../auth";
 import { ownValue } from "../config";
+import type { AppEnv } from "../context";
 import type { ApiKeyRow } from "../db";
 import { badRequest, GatewayError, notFound } from "../errors";
 import { revokeKey } from "../limits";
@@ -169,14 +169,14 @@ async function storeRevocation(
     services.revocations.forget(row.id);
   } catch {
     services.log("error", "could not store key revocation", { keyId: row.id });
-    throw new GatewayError(
-      503,
-      "server_error",
-      "The revocation could not be stored (the limits store is unreachable); nothing was changed. Retry shortly.",
-      "revocation_unavailable",
-      null,
-      { "retry-after": "1" },
-    );
+    throw new GatewayError({
+      status: 503,
+      type: "server_error",
+      message:
+        "The revocation could not be stored (the limits store is unreachable); nothing was changed. Retry shortly.",
+      code: "revocation_unavailable",
+      headers: { "retry-after": "1" },
+    });
   }
 }
 
@@ -199,7 +199,7 @@ function refuseUnrotatable(row: ApiKeyRow, now: number): void {
 }
 
 const conflict = (message: string, code: string) =>
-  new GatewayError(409, "invalid_request_error", message, code);
+  new GatewayError({ status: 409, type: "invalid_request_error", message, code });
 
 /** The claims a successor inherits: everything but the id and the times. */
 function claimsOf(row: ApiKeyRow): KeyClaimsInput {

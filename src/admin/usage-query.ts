@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { usageEvents as u } from "../db/schema";
+import { toBase64 } from "../encoding";
 import { badRequest } from "../errors";
 import { formatUsd, parseUsd } from "../metering/prices";
 import { type GroupField, isCursorPosition, type UsageFilters } from "./usage-params";
@@ -239,10 +240,7 @@ function toEventJson(row: Record<string, unknown>): UsageEventJson {
 /** Opaque cursor for the listing: base64url of the last row's position. */
 export function encodeCursor(position: RowPosition): string {
   const bytes = new TextEncoder().encode(JSON.stringify([position.createdAt, position.requestId]));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
+  return toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 /** Decodes a cursor or throws a 400 naming `cursor`. */

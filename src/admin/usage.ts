@@ -1,6 +1,7 @@
 import { type Context, type Env, Hono } from "hono";
 import type { Database } from "../db/client";
 import { errorResponse, GatewayError } from "../errors";
+import type { Log } from "../log";
 import { usageCsvStream } from "./usage-csv";
 import { parseAggregateParams, parseExportParams, parseListParams } from "./usage-params";
 import { aggregateUsage, decodeCursor, encodeCursor, pageUsageRows } from "./usage-query";
@@ -10,7 +11,7 @@ export interface UsageRouteDeps<E extends Env = Env> {
   db: (c: Context<E>) => Database;
   /** Milliseconds since the epoch (default Date.now): the default `to` of a range. */
   now?: () => number;
-  log?: (level: "error", message: string, fields?: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 /**
@@ -106,11 +107,10 @@ function isStoreOutage(err: unknown): boolean {
 }
 
 const storeUnavailable = () =>
-  new GatewayError(
-    503,
-    "server_error",
-    "The usage store could not be read. Retry shortly.",
-    "usage_store_unavailable",
-    null,
-    { "retry-after": "5" },
-  );
+  new GatewayError({
+    status: 503,
+    type: "server_error",
+    message: "The usage store could not be read. Retry shortly.",
+    code: "usage_store_unavailable",
+    headers: { "retry-after": "5" },
+  });

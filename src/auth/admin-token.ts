@@ -1,4 +1,4 @@
-import { sha256 } from "./hash";
+import { digest } from "../digest";
 
 /**
  * Compares a presented admin token with the configured one in constant time. Both are hashed first,
@@ -12,7 +12,7 @@ export async function adminTokenMatches(
   expected: string,
 ): Promise<boolean> {
   if (!expected || !presented) return false;
-  const [a, b] = await Promise.all([sha256(presented), sha256(expected)]);
+  const [a, b] = await Promise.all([digest("SHA-256", presented), digest("SHA-256", expected)]);
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return diff === 0;

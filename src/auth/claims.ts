@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { dropUndefined } from "./drop-undefined";
 import type { KeyIdentity, KeyLimits } from "./types";
-import { dropUndefined } from "./util";
 
 /** Ids that end up in Redis keys, SQL rows and logs: printable ASCII, no spaces, bounded. */
 export const IDENTIFIER = /^[\x21-\x7e]{1,128}$/;

@@ -1,8 +1,8 @@
 import { SignJWT } from "jose";
 import { type KeyClaims, type KeyClaimsInput, parseKeyClaimsInput } from "./claims";
+import { dropUndefined } from "./drop-undefined";
 import { KEY_PREFIX } from "./key-format";
 import type { SigningKey } from "./signing-keys";
-import { dropUndefined } from "./util";
 
 export interface MintOptions {
   issuer: string;

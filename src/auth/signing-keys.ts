@@ -1,5 +1,7 @@
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from "jose";
-import { dropUndefined, isObject } from "./util";
+import { toHex } from "../encoding";
+import { isPlainObject } from "../plain-object";
+import { dropUndefined } from "./drop-undefined";
 
 /** Algorithms sluice signs and verifies its own keys with. Asymmetric only: the worker never holds a signing secret. */
 export const SIGNING_ALGORITHMS = ["EdDSA", "ES256"] as const;
@@ -59,7 +61,7 @@ export async function generateSigningKey(
  */
 export async function importSigningKey(privateJwk: string | JWK): Promise<SigningKey> {
   const jwk = typeof privateJwk === "string" ? parseJson(privateJwk, "signing key") : privateJwk;
-  if (!isObject(jwk)) throw new InvalidSigningKeyError("signing key must be a JWK object");
+  if (!isPlainObject(jwk)) throw new InvalidSigningKeyError("signing key must be a JWK object");
   if (typeof jwk.d !== "string")
     throw new InvalidSigningKeyError("signing key is not a private JWK (no 'd')");
   const { kid, alg } = checkJwkShape(jwk, "signing key");
@@ -86,13 +88,13 @@ export function publicJwkOf(privateJwk: JWK): JWK {
  */
 export function parseJwks(json: string): JSONWebKeySet {
   const set = parseJson(json, "JWKS");
-  if (!isObject(set) || !Array.isArray(set.keys) || set.keys.length === 0) {
+  if (!isPlainObject(set) || !Array.isArray(set.keys) || set.keys.length === 0) {
     throw new InvalidSigningKeyError('JWKS must be {"keys": [...]} with at least one key');
   }
   const seen = new Set<string>();
   const keys = set.keys.map((entry: unknown, index: number): JWK => {
     const where = `JWKS key #${index}`;
-    if (!isObject(entry)) throw new InvalidSigningKeyError(`${where} is not an object`);
+    if (!isPlainObject(entry)) throw new InvalidSigningKeyError(`${where} is not an object`);
     if ("d" in entry || "p" in entry || "k" in entry) {
       throw new InvalidSigningKeyError(
         `${where} holds private or secret key material: publish only public keys`,
@@ -142,5 +144,5 @@ function parseJson(text: string, what: string): unknown {
 function defaultKid(): string {
   const date = new Date().toISOString().slice(0, 10);
   const random = crypto.getRandomValues(new Uint8Array(3));
-  return `${date}-${Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return `${date}-${toHex(random)}`;
 }

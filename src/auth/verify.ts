@@ -7,14 +7,15 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from "jose";
+import { hexDigest } from "../digest";
 import { identityFromClaims } from "./claims";
 import {
   createExternalIssuers,
   type ExternalIssuer,
+  type ExternalIssuerRuntime,
   identityFromExternalClaims,
   type JwksFetch,
 } from "./external";
-import { sha256Hex } from "./hash";
 import { reasonFor } from "./jose-errors";
 import { isCompactJws, isSluiceKey, KEY_PREFIX } from "./key-format";
 import { SIGNING_ALGORITHMS } from "./signing-keys";
@@ -50,6 +51,15 @@ type Checked = { ok: true; identity: KeyIdentity } | { ok: false; reason: Verify
 
 const REQUIRED_CLAIMS = ["sub", "jti", "iat"];
 
+/** What every verification needs, fixed when the verifier is built. */
+interface Verification {
+  issuer: string;
+  audience: string;
+  toleranceSeconds: number;
+  ownKeys: JWTVerifyGetKey;
+  externals: Map<string, ExternalIssuerRuntime>;
+}
+
 /**
  * Builds the verifier the worker keeps for the isolate's lifetime. Own keys (`sk-sluice-` + JWS)
  * are checked against `jwks` with an EdDSA/ES256 allowlist; other JWTs only when their `iss` is a
@@ -67,49 +77,14 @@ export function createKeyVerifier(opts: KeyVerifierOptions): KeyVerifier {
   if (!opts.issuer || !opts.audience)
     throw new TypeError("createKeyVerifier needs an issuer and an audience");
   if (!(toleranceSeconds >= 0)) throw new TypeError("clockToleranceSeconds must be >= 0");
-  const ownKeys = createLocalJWKSet(opts.jwks);
-  const externals = createExternalIssuers(opts.externalIssuers ?? [], opts.issuer, opts.fetch);
+  const verification: Verification = {
+    issuer: opts.issuer,
+    audience: opts.audience,
+    toleranceSeconds,
+    ownKeys: createLocalJWKSet(opts.jwks),
+    externals: createExternalIssuers(opts.externalIssuers ?? [], opts.issuer, opts.fetch),
+  };
   const cache = new ExpiringLru<KeyIdentity>(opts.cacheSize ?? 5000);
-
-  const claimOptions = (nowMs: number) => ({
-    clockTolerance: toleranceSeconds,
-    currentDate: new Date(nowMs),
-  });
-
-  async function verifyOwn(jws: string, nowMs: number): Promise<Checked> {
-    const header = headerOf(jws);
-    if (!header) return fail("malformed");
-    if (!(SIGNING_ALGORITHMS as readonly unknown[]).includes(header.alg)) return fail("alg");
-    if (typeof header.kid !== "string") return fail("unknown_kid");
-    const payload = await verified(jws, ownKeys, {
-      algorithms: [...SIGNING_ALGORITHMS],
-      issuer: opts.issuer,
-      audience: opts.audience,
-      requiredClaims: REQUIRED_CLAIMS,
-      ...claimOptions(nowMs),
-    });
-    if (!payload.ok) return payload;
-    return withIdentity(identityFromClaims(payload.payload), nowMs, toleranceSeconds);
-  }
-
-  async function verifyExternal(jws: string, nowMs: number): Promise<Checked> {
-    const header = headerOf(jws);
-    const issuer = issuerOf(jws);
-    if (!header || issuer === undefined) return fail("malformed");
-    const external = externals.get(issuer);
-    if (!external) return fail("unknown_issuer");
-    const { config } = external;
-    if (!(config.algorithms as readonly unknown[]).includes(header.alg)) return fail("alg");
-    const payload = await verified(jws, external.getKey, {
-      algorithms: [...config.algorithms],
-      issuer: config.issuer,
-      audience: config.audience,
-      requiredClaims: ["exp", config.tenantClaim],
-      ...claimOptions(nowMs),
-    });
-    if (!payload.ok) return payload;
-    return withIdentity(identityFromExternalClaims(config, payload.payload), nowMs, toleranceSeconds);
-  }
 
   return {
     async verify(rawToken) {
@@ -118,26 +93,68 @@ export function createKeyVerifier(opts: KeyVerifierOptions): KeyVerifier {
       if (rawToken.length > maxTokenBytes) return fail("too_large");
       const own = isSluiceKey(rawToken);
       const jws = own ? rawToken.slice(KEY_PREFIX.length) : rawToken;
-      if (!isCompactJws(jws) || (!own && externals.size === 0)) return fail("malformed");
+      if (!isCompactJws(jws) || (!own && verification.externals.size === 0)) return fail("malformed");
 
       const nowMs = now();
       // Keyed by hash so the raw token is never kept as a map key.
-      const cacheKey = await sha256Hex(rawToken);
+      const cacheKey = await hexDigest("SHA-256", rawToken);
       const cached = cache.get(cacheKey, nowMs);
       if (cached) return { ok: true, identity: cached };
 
-      let result: Checked;
-      try {
-        result = own ? await verifyOwn(jws, nowMs) : await verifyExternal(jws, nowMs);
-      } catch (error) {
-        result = fail(reasonFor(error)); // the contract is "never throws", even for the unforeseen
-      }
+      const result = await verifyUncached(verification, jws, own, nowMs);
       if (result.ok)
         cache.set(cacheKey, result.identity, validUntilMs(result.identity, toleranceSeconds), nowMs);
       return result;
     },
     stats: () => cache.stats(),
   };
+}
+
+async function verifyUncached(v: Verification, jws: string, own: boolean, nowMs: number): Promise<Checked> {
+  try {
+    return own ? await verifyOwn(v, jws, nowMs) : await verifyExternal(v, jws, nowMs);
+  } catch (error) {
+    return fail(reasonFor(error)); // the contract is "never throws", even for the unforeseen
+  }
+}
+
+async function verifyOwn(v: Verification, jws: string, nowMs: number): Promise<Checked> {
+  const header = headerOf(jws);
+  if (!header) return fail("malformed");
+  if (!(SIGNING_ALGORITHMS as readonly unknown[]).includes(header.alg)) return fail("alg");
+  if (typeof header.kid !== "string") return fail("unknown_kid");
+  const payload = await verified(jws, v.ownKeys, {
+    algorithms: [...SIGNING_ALGORITHMS],
+    issuer: v.issuer,
+    audience: v.audience,
+    requiredClaims: REQUIRED_CLAIMS,
+    ...claimOptions(v, nowMs),
+  });
+  if (!payload.ok) return payload;
+  return withIdentity(identityFromClaims(payload.payload), nowMs, v.toleranceSeconds);
+}
+
+async function verifyExternal(v: Verification, jws: string, nowMs: number): Promise<Checked> {
+  const header = headerOf(jws);
+  const issuer = issuerOf(jws);
+  if (!header || issuer === undefined) return fail("malformed");
+  const external = v.externals.get(issuer);
+  if (!external) return fail("unknown_issuer");
+  const { config } = external;
+  if (!(config.algorithms as readonly unknown[]).includes(header.alg)) return fail("alg");
+  const payload = await verified(jws, external.getKey, {
+    algorithms: [...config.algorithms],
+    issuer: config.issuer,
+    audience: config.audience,
+    requiredClaims: ["exp", config.tenantClaim],
+    ...claimOptions(v, nowMs),
+  });
+  if (!payload.ok) return payload;
+  return withIdentity(identityFromExternalClaims(config, payload.payload), nowMs, v.toleranceSeconds);
+}
+
+function claimOptions(v: Verification, nowMs: number): { clockTolerance: number; currentDate: Date } {
+  return { clockTolerance: v.toleranceSeconds, currentDate: new Date(nowMs) };
 }
 
 /** A cached identity stays valid exactly as long as a fresh verification would accept it. */

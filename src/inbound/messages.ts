@@ -1,12 +1,15 @@
 import { type Context, Hono, type MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
-import { badRequest, type OpenAIErrorBody } from "../errors";
+import type { AppEnv } from "../context";
+import { badRequest } from "../errors";
+import { estimatePromptTokens } from "../estimate";
 import { callerTags } from "../metering";
+import { admitAndMeter, allowedRoute } from "../proxy/admit";
 import { readJsonBody } from "../proxy/body";
-import { admitAndMeter, allowedRoute, finish, proxy } from "../proxy/handler";
-import { anthropicOutput } from "../proxy/output";
+import { proxy } from "../proxy/handler";
 import { type ChatBody, ChatRequest } from "../proxy/schemas";
+import { settle } from "../proxy/settle";
 import {
+  anthropicOutput,
   anthropicRequestToOpenAI,
   CountTokensRequest,
   MessagesRequest,
@@ -24,30 +27,18 @@ export function messagesRoutes(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
 
   api.post("/messages", async (c) => {
-    const services = c.get("services");
     const body = await readOpenAIBody(c, MessagesRequest);
-    return proxy(
-      c,
-      {
-        endpoint: "chat",
-        body,
-        stream: body.stream === true,
-        output: anthropicOutput(body.model),
-        estimatedPromptTokens: services.estimatePromptTokens("chat", body),
-        maxOutputTokens: body.max_tokens ?? body.max_completion_tokens ?? null,
-      },
-      c.get("timing"),
-    );
+    const output = anthropicOutput(body.model);
+    return proxy(c, { endpoint: "chat", body, stream: body.stream === true, output }, c.get("timing"));
   });
 
   // Counting calls no provider, but it is a call like any other: the key's models, revocation
   // and request rate apply, and it leaves a usage row (at no cost, reserving nothing).
   api.post("/messages/count_tokens", async (c) => {
-    const services = c.get("services");
     const body = await readOpenAIBody(c, CountTokensRequest);
     c.set("tags", callerTags(c.req.raw.headers, body));
     allowedRoute(c, body.model);
-    const { record, admission } = await admitAndMeter(c, c.get("timing"), {
+    const metered = await admitAndMeter(c, c.get("timing"), {
       endpoint: "count_tokens",
       model: body.model,
       stream: false,
@@ -55,8 +46,8 @@ export function messagesRoutes(): Hono<AppEnv> {
       worstCaseMicros: 0,
       breakerKeys: [],
     });
-    const inputTokens = services.estimatePromptTokens("chat", body);
-    c.executionCtx.waitUntil(finish(admission, record.finish({ status: 200, errorCode: null })));
+    const inputTokens = estimatePromptTokens(body);
+    settle(c, metered, { status: 200, errorCode: null });
     return c.json({ input_tokens: inputTokens });
   });
 
@@ -85,19 +76,14 @@ async function readOpenAIBody(
 
 /**
  * Errors on the Anthropic route in Anthropic's shape (`{"type":"error","error":{...}}`), whatever
- * produced them: key checks, limits, validation or a provider.
+ * raises them: key checks, limits, validation or a provider. It only names the shape on the
+ * context, which `app.onError` and `app.notFound` render with; mounted before the /v1 middleware,
+ * so the key check's errors take it too.
+ * @example app.use("/v1/messages/*", anthropicErrors())
  */
 export function anthropicErrors(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    c.set("errorShape", openAIErrorToAnthropic);
     await next();
-    if (c.res.status < 400 || !c.res.headers.get("content-type")?.includes("application/json")) return;
-    const body = (await c.res.clone().json()) as OpenAIErrorBody;
-    if (!body.error) return;
-    const headers = new Headers(c.res.headers);
-    headers.delete("content-length");
-    c.res = new Response(JSON.stringify(openAIErrorToAnthropic(c.res.status, body)), {
-      status: c.res.status,
-      headers,
-    });
   };
 }

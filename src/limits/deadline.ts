@@ -1,3 +1,5 @@
+import { startTimer } from "../timers";
+
 /** A promise's answer: its value, its error, or a timeout when the deadline passed first. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -20,12 +22,9 @@ export async function within<T>(ms: number, promises: Promise<T>[]): Promise<Out
       ),
     ),
   );
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([all, deadline]);
-  clearTimeout(timer);
+  const timer = startTimer(ms);
+  await Promise.race([all, timer.elapsed]);
+  timer.cancel();
   // Built only when needed: an Error captures a stack trace, which costs microseconds per admission.
   let timedOut: Error | undefined;
   return outcomes.map((outcome) => {

@@ -21,15 +21,15 @@ export function requestRateExceeded(
   resetMs: number,
   headers: Record<string, string>,
 ): GatewayError {
-  return new GatewayError(
-    429,
-    "rate_limit_error",
-    `Rate limit reached for requests per min (RPM) on ${describeScope(scope)}: Limit ${limit}, Requested 1. ` +
+  return new GatewayError({
+    status: 429,
+    type: "rate_limit_error",
+    message:
+      `Rate limit reached for requests per min (RPM) on ${describeScope(scope)}: Limit ${limit}, Requested 1. ` +
       `Please try again in ${formatResetDuration(resetMs)}.`,
-    "rate_limit_exceeded",
-    null,
-    { ...headers, ...retryAfter(resetMs) },
-  );
+    code: "rate_limit_exceeded",
+    headers: { ...headers, ...retryAfter(resetMs) },
+  });
 }
 
 /** 429 for tokens per minute; a request larger than the whole limit can never pass and says so. */
@@ -42,25 +42,25 @@ export function tokenRateExceeded(
   headers: Record<string, string>,
 ): GatewayError {
   if (requested > limit) {
-    return new GatewayError(
-      429,
-      "rate_limit_error",
-      `Request too large for tokens per min (TPM) on ${describeScope(scope)}: Limit ${limit}, Requested ${requested}. ` +
+    return new GatewayError({
+      status: 429,
+      type: "rate_limit_error",
+      message:
+        `Request too large for tokens per min (TPM) on ${describeScope(scope)}: Limit ${limit}, Requested ${requested}. ` +
         "Reduce the prompt or max_tokens.",
-      "rate_limit_exceeded",
-      null,
-      { ...headers, ...NO_RETRY },
-    );
+      code: "rate_limit_exceeded",
+      headers: { ...headers, ...NO_RETRY },
+    });
   }
-  return new GatewayError(
-    429,
-    "rate_limit_error",
-    `Rate limit reached for tokens per min (TPM) on ${describeScope(scope)}: Limit ${limit}, Used ${used}, ` +
+  return new GatewayError({
+    status: 429,
+    type: "rate_limit_error",
+    message:
+      `Rate limit reached for tokens per min (TPM) on ${describeScope(scope)}: Limit ${limit}, Used ${used}, ` +
       `Requested ${requested}. Please try again in ${formatResetDuration(resetMs)}.`,
-    "rate_limit_exceeded",
-    null,
-    { ...headers, ...retryAfter(resetMs) },
-  );
+    code: "rate_limit_exceeded",
+    headers: { ...headers, ...retryAfter(resetMs) },
+  });
 }
 
 /** 429 when the key already has as many requests in flight as it may. */
@@ -69,15 +69,13 @@ export function concurrencyExceeded(
   limit: number,
   headers: Record<string, string>,
 ): GatewayError {
-  return new GatewayError(
-    429,
-    "rate_limit_error",
-    `Too many concurrent requests on ${describeScope(scope)}: Limit ${limit}. Retry when one has finished.`,
-    "concurrency_limit_exceeded",
-    null,
-    // A slot frees when any running request ends: usually within seconds.
-    { ...headers, ...retryAfter(1000) },
-  );
+  return new GatewayError({
+    status: 429,
+    type: "rate_limit_error",
+    message: `Too many concurrent requests on ${describeScope(scope)}: Limit ${limit}. Retry when one has finished.`,
+    code: "concurrency_limit_exceeded",
+    headers: { ...headers, ...retryAfter(1000) },
+  });
 }
 
 /** 429 insufficient_quota when a budget cannot cover the request's worst-case cost. */
@@ -90,28 +88,28 @@ export function budgetExhausted(
   headers: Record<string, string>,
 ): GatewayError {
   const name = period === "day" ? "daily" : "monthly";
-  return new GatewayError(
-    429,
-    "insufficient_quota",
-    `You exceeded your current quota: the ${name} budget of ${describeScope(scope)} (${usd(limitMicros)}) ` +
+  return new GatewayError({
+    status: 429,
+    type: "insufficient_quota",
+    message:
+      `You exceeded your current quota: the ${name} budget of ${describeScope(scope)} (${usd(limitMicros)}) ` +
       `cannot cover this request. It resets at ${new Date(endsAt).toISOString()}.`,
-    "insufficient_quota",
-    null,
-    { ...headers, ...retryAfter(endsAt - now), ...NO_RETRY },
-  );
+    code: "insufficient_quota",
+    headers: { ...headers, ...retryAfter(endsAt - now), ...NO_RETRY },
+  });
 }
 
 /** 503 when a check whose policy is `closed` cannot reach Redis. */
 export function limitsUnavailable(check: "budgets" | "rate limits" | "key revocation"): GatewayError {
-  return new GatewayError(
-    503,
-    "server_error",
-    `The gateway cannot check ${check} right now (its limits store is unreachable), so the request was refused. ` +
+  return new GatewayError({
+    status: 503,
+    type: "server_error",
+    message:
+      `The gateway cannot check ${check} right now (its limits store is unreachable), so the request was refused. ` +
       "Please retry shortly.",
-    "limits_unavailable",
-    null,
-    retryAfter(1000),
-  );
+    code: "limits_unavailable",
+    headers: retryAfter(1000),
+  });
 }
 
 /** 401 for a key revoked by an operator; says no more than any other invalid key. */

@@ -1,12 +1,12 @@
 import type { Redis } from "@upstash/redis/cloudflare";
-import type { WindowBatcher } from "../batch";
 import type { Config, FailurePolicy } from "../config";
+import { type Log, silentLog } from "../log";
+import type { WindowBatcher } from "../window-batcher";
 import { type Outcome, within } from "./deadline";
 import { type Decision, decide, type LocalTakes, type RateCheck } from "./decide";
 import { rateLimitHeaders, tightest } from "./headers";
 import { LocalLimiter } from "./local-limiter";
 import { LuaScript } from "./lua";
-import { scriptRunner } from "./pipe";
 import { type RateResult, RequestRate } from "./request-rate";
 import {
   type AdmitReply,
@@ -18,15 +18,10 @@ import {
   TOKEN_WINDOW_MS,
 } from "./reservation";
 import { resolveLimits } from "./resolve";
+import { scriptRunner } from "./script-runner";
 import { ADMIT_SCRIPT, SETTLE_SCRIPT } from "./scripts";
 import { createSettlements, describeRedisError, type Settlement } from "./settlements";
 import type { Admission, AdmissionRequest, Gate } from "./types";
-
-export type LimitsLog = (
-  level: "debug" | "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
 
 export interface GateOptions {
   /** An @upstash/redis client (see createLimitsRedis); the gate sends through its HTTP layer. */
@@ -34,7 +29,7 @@ export interface GateOptions {
   config: Config;
   /** Ms since the epoch; injectable so tests control budget periods, windows and leases. */
   now?: () => number;
-  log?: LimitsLog;
+  log?: Log;
   /** Longest wait for the round trip before the failure policy applies. Default 1000 ms. */
   timeoutMs?: number;
   /** How long an in-flight slot stays held by a request that never settles. Default 5 minutes. */
@@ -71,7 +66,7 @@ export interface GateOptions {
  */
 export function createGate(opts: GateOptions): Gate {
   const runner = scriptRunner(opts.redis);
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? silentLog;
   const settleScript = new LuaScript(runner, SETTLE_SCRIPT);
   const deps: Deps = {
     config: opts.config,
@@ -93,7 +88,7 @@ interface Deps {
   config: Config;
   policy: FailurePolicy;
   now: () => number;
-  log: LimitsLog;
+  log: Log;
   timeoutMs: number;
   leaseMs: number;
   admitScript: LuaScript;

@@ -2,12 +2,11 @@
  * Limits and budgets on Upstash Redis: one round trip before the upstream call decides
  * revocation, request and token rates, dollar budgets and concurrency (see createGate).
  */
-export { createGate, type GateOptions, type LimitsLog } from "./gate";
+export { createGate, type GateOptions } from "./gate";
 export { formatResetDuration, rateLimitHeaders } from "./headers";
 export { isRevokedKeyName, revokedKeyName } from "./keys";
 export { createLimitsRedis } from "./redis";
 export { resolveLimits, usdToMicros } from "./resolve";
 export { isKeyRevoked, revokeKey } from "./revocation";
 export { createRevocationCache, type RevocationCache } from "./revocation-cache";
-export { countTextTokens, estimatePromptTokens, estimateRequestTokens, IMAGE_TOKENS } from "./tokens";
 export type { Admission, AdmissionRequest, Caller, Gate } from "./types";

@@ -1,4 +1,5 @@
-import type { ScriptRunner } from "./pipe";
+import { hexDigest } from "../digest";
+import type { ScriptRunner } from "./script-runner";
 
 /**
  * A Lua script called by SHA once Redis knows it. The command is issued synchronously on `run`,
@@ -14,7 +15,7 @@ export class LuaScript {
     readonly source: string,
   ) {
     // Until (or unless) the digest is ready, run() keeps sending the text: slower, never wrong.
-    sha1Hex(source).then(
+    hexDigest("SHA-1", source).then(
       (sha) => {
         this.sha = sha;
       },
@@ -30,9 +31,4 @@ export class LuaScript {
       return this.redis.eval<T>(this.source, keys, args);
     });
   }
-}
-
-async function sha1Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -2,7 +2,7 @@ import { Redis } from "@upstash/redis/cloudflare";
 
 /**
  * The isolate's @upstash/redis client: the gate pipelines its one round trip itself through this
- * client's HTTP layer (see pipe.ts), a per-request timeout makes an unreachable Redis fail fast
+ * client's HTTP layer (see script-runner.ts), a per-request timeout makes an unreachable Redis fail fast
  * into the failure policy instead of hanging, one quick retry, no telemetry. Auto-pipelining is
  * OFF: the client is shared by every request of the isolate, and its pipeline would merge commands
  * of requests whose continuations run in the same turn (e.g. woken by one usage batch), making one

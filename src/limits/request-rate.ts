@@ -1,7 +1,7 @@
 import { Ratelimit } from "@upstash/ratelimit";
 import type { Redis } from "@upstash/redis/cloudflare";
 import { RPM_PREFIX, rpmIdentifier, type Scope } from "./keys";
-import type { ScriptRunner } from "./pipe";
+import type { ScriptRunner } from "./script-runner";
 
 /** Outcome of one request-rate check. */
 export interface RateResult {

@@ -1,5 +1,5 @@
-import { WindowBatcher } from "../batch";
-import type { LimitsLog } from "./gate";
+import type { Log } from "../log";
+import { WindowBatcher } from "../window-batcher";
 import type { LuaScript } from "./lua";
 
 /** One reservation's SETTLE_SCRIPT call. */
@@ -20,7 +20,7 @@ const MAX_BATCH = 200;
  * its own round trip: it decides). A failed script is logged and left to the reservation's lease.
  * @example const settlements = createSettlements(settleScript, log); await settlements.add({ reservationId, keys, args })
  */
-export function createSettlements(script: LuaScript, log: LimitsLog): WindowBatcher<Settlement> {
+export function createSettlements(script: LuaScript, log: Log): WindowBatcher<Settlement> {
   return new WindowBatcher<Settlement>({
     windowMs: WINDOW_MS,
     maxItems: MAX_BATCH,

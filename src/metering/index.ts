@@ -5,7 +5,6 @@ export {
   deadLetter,
   pushDeadLetters,
 } from "./dead-letter";
-export { estimateUsage } from "./estimate";
 export { classifyDbError, type DbFailure, insertUsageRows } from "./insert";
 export { createMeter, type MeterOptions } from "./meter";
 export {
@@ -43,5 +42,5 @@ export {
   spoolRows,
 } from "./spool";
 export { callerTags, parseTagHeader, TAGS_HEADER } from "./tags";
-export type { UsageRecord } from "./types";
+export type { Meter, RequestMeter, UsageRecord } from "./types";
 export { createUsageWriter, type UsageWriter, type UsageWriterOptions } from "./writer";

@@ -1,8 +1,6 @@
 import type { PriceInput } from "../config/prices";
-import type { Endpoint, TokenUsage } from "../providers/types";
+import type { TokenUsage } from "../providers/types";
 import { ZERO_USAGE } from "../providers/types";
-import type { Meter, RequestMeter } from "../services";
-import { estimateUsage } from "./estimate";
 import {
   type Cost,
   costOf,
@@ -13,7 +11,7 @@ import {
   worstCaseMicros,
 } from "./prices";
 import { isEmptyUsage } from "./row";
-import type { UsageRecord } from "./types";
+import type { Meter, RequestMeter, UsageRecord } from "./types";
 import type { UsageWriter } from "./writer";
 
 export interface MeterOptions {
@@ -21,15 +19,13 @@ export interface MeterOptions {
   prices: readonly PriceInput[] | PriceBook;
   writer: UsageWriter;
   now: () => number;
-  /** The limits module's prompt estimate, reused when the upstream reports no usage. */
-  estimatePromptTokens: (endpoint: Endpoint, body: Record<string, unknown>) => number;
 }
 
 /**
  * The proxy's metering handle: prices, per-request records and the batched writer behind one
  * surface. The cost returned to the caller and the cost in the row come from the same lookup,
  * so they are always equal.
- * @example const meter = createMeter({ prices: config.prices, writer, now, estimatePromptTokens })
+ * @example const meter = createMeter({ prices: config.prices, writer, now })
  */
 export function createMeter(opts: MeterOptions): Meter {
   const book = "lookup" in opts.prices ? opts.prices : createPriceBook(opts.prices);
@@ -60,9 +56,6 @@ export function createMeter(opts: MeterOptions): Meter {
       return {
         setTarget(provider, model, attempts) {
           target = { provider, model, attempts };
-        },
-        estimate(request, generatedText) {
-          return estimateUsage(opts.estimatePromptTokens(request.endpoint, request.body), generatedText);
         },
         finish(outcome) {
           const usage = outcome.usage ?? ZERO_USAGE;

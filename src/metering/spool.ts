@@ -1,5 +1,6 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Database } from "../db/client";
+import type { Log } from "../log";
 import { BOUNDED_PUSH, DEAD_LETTER_KEY, DEAD_LETTER_MAX_ENTRIES, deadLetter } from "./dead-letter";
 import { classifyDbError, databaseAnswers, describeDbError, insertUsageRows, refusalReason } from "./insert";
 import { storeIsolating } from "./isolate";
@@ -60,7 +61,7 @@ export interface FlushSpoolOptions {
   maxRows?: number;
   /** How long the flush lease lasts (default 120 s); another flusher waits for the next run. */
   leaseMs?: number;
-  log?: (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 export interface FlushSpoolResult {

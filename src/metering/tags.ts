@@ -1,4 +1,5 @@
 import { badRequest, type GatewayError } from "../errors";
+import { isPlainObject } from "../plain-object";
 
 /**
  * Bounds so a caller cannot bloat usage rows: tags are attribution, not storage. Body fields
@@ -30,7 +31,7 @@ export function callerTags(
   body: unknown,
 ): Record<string, string> | null {
   const tags = new Map<string, string>();
-  if (isObject(body)) {
+  if (isPlainObject(body)) {
     for (const [key, value] of metadataPairs(body.metadata)) tags.set(key, value);
     if (body.user !== undefined && body.user !== null && body.user !== "")
       tags.set("user", userOf(body.user));
@@ -81,7 +82,7 @@ function headerTags(header: string | null): [string, string][] {
 /** OpenAI's `metadata`: an object of up to 16 printable string pairs; null or absent is none. */
 function metadataPairs(metadata: unknown): [string, string][] {
   if (metadata === undefined || metadata === null) return [];
-  if (!isObject(metadata)) throw invalidField("metadata", "must be an object of string values");
+  if (!isPlainObject(metadata)) throw invalidField("metadata", "must be an object of string values");
   const pairs = Object.entries(metadata);
   if (pairs.length > MAX_METADATA_PAIRS)
     throw invalidField("metadata", `must have at most ${MAX_METADATA_PAIRS} pairs, got ${pairs.length}`);
@@ -112,10 +113,6 @@ function decode(text: string): string {
   } catch {
     return text;
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 const invalidTags = (reason: string): GatewayError =>

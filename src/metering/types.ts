@@ -24,3 +24,40 @@ export interface UsageRecord {
   tags: Record<string, string> | null;
   createdAt: Date;
 }
+
+/** Per-request metering handle: collects what happened, then settles and writes one usage row. */
+export interface RequestMeter {
+  setTarget(provider: string, model: string, attempts: number): void;
+  finish(outcome: {
+    status: number;
+    errorCode: string | null;
+    usage?: TokenUsage;
+    usageSource?: "provider" | "estimated";
+    ttfbMs?: number | null;
+  }): { tokens: number; costMicros: number; write: () => Promise<void> };
+}
+
+/** Prices and per-request metering handles (see createMeter). */
+export interface Meter {
+  /** Worst-case cost of a call in integer micro-dollars (budget reservation); null when unpriced. */
+  worstCaseMicros(
+    provider: string,
+    model: string,
+    promptTokens: number,
+    maxOutputTokens: number,
+  ): number | null;
+  /** Exact cost in USD for the caller (`usage.cost`); null when the model has no price. */
+  costUsd(provider: string, model: string, usage: TokenUsage): number | null;
+  begin(info: {
+    /** The gateway's id for the request: the usage row's key. */
+    requestId: string;
+    /** The caller's validated x-client-request-id / x-request-id, stored beside it; null if none. */
+    clientRequestId: string | null;
+    caller: { tenant: string; keyId: string };
+    endpoint: string;
+    requestedModel: string | null;
+    stream: boolean;
+    tags: Record<string, string> | null;
+    startedAt: number;
+  }): RequestMeter;
+}

@@ -1,5 +1,7 @@
-import { WindowBatcher } from "../batch";
 import type { Database } from "../db/client";
+import type { Log } from "../log";
+import { sleep, withTimeout } from "../timers";
+import { WindowBatcher } from "../window-batcher";
 import { deadLetter, pushDeadLetters } from "./dead-letter";
 import {
   classifyDbError,
@@ -13,12 +15,6 @@ import type { Cost } from "./prices";
 import { toUsageRow, type UsageRow } from "./row";
 import { type SpoolRedis, spoolRows } from "./spool";
 import type { UsageRecord } from "./types";
-
-type Log = (
-  level: "debug" | "info" | "warn" | "error",
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
 
 export interface UsageWriterOptions {
   /** Lazily, so an isolate that never meters never builds a client. */
@@ -59,96 +55,30 @@ export interface UsageWriter {
  * @example const writer = createUsageWriter({ db, redis, log }); ctx.waitUntil(writer.record(record, cost))
  */
 export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
-  const windowMs = opts.batchWindowMs ?? 5;
-  const maxRows = opts.maxBatchRows ?? 500;
-  const retryDelays = opts.retryDelaysMs ?? [50, 150];
-  const timeoutMs = opts.insertTimeoutMs ?? 5_000;
-  const warnedUnpriced = new Set<string>();
+  const w: Writer = {
+    db: () => resolve(opts.db),
+    redis: () => resolve(opts.redis),
+    log: opts.log,
+    retryDelays: opts.retryDelaysMs ?? [50, 150],
+    timeoutMs: opts.insertTimeoutMs ?? 5_000,
+    spoolMaxRows: opts.spoolMaxRows,
+  };
   const batches = new WindowBatcher<UsageRow>({
-    windowMs,
-    maxItems: maxRows,
+    windowMs: opts.batchWindowMs ?? 5,
+    maxItems: opts.maxBatchRows ?? 500,
     send: (rows) =>
-      store(rows).catch((error) =>
-        opts.log("error", "usage batch failed", { error: describeDbError(error) }),
+      store(w, rows).catch((error) =>
+        w.log("error", "usage batch failed", { error: describeDbError(error) }),
       ),
   });
-
-  const resolve = <T>(value: T | (() => T)): T =>
-    typeof value === "function" ? (value as () => T)() : value;
-
-  async function store(rows: UsageRow[]): Promise<void> {
-    const { refused, unsettled, error } = await storeIsolating(
-      rows,
-      insertWithRetries,
-      (failure) => classifyDbError(failure) === "content",
-    );
-    if (refused.length) await setAside(refused);
-    if (!unsettled.length) return;
-    opts.log("warn", "usage insert failed, spooling", {
-      rows: unsettled.length,
-      error: describeDbError(error),
-    });
-    await spool(unsettled);
-  }
-
-  /** One insert, retried with backoff while the failure may pass; throws the last error. */
-  async function insertWithRetries(rows: UsageRow[]): Promise<void> {
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= retryDelays.length; attempt++) {
-      if (attempt > 0) await sleep(retryDelays[attempt - 1] ?? 0);
-      try {
-        await withTimeout(insertUsageRows(resolve(opts.db), rows), timeoutMs);
-        return;
-      } catch (error) {
-        lastError = error;
-        if (isPermanentDbError(error)) break;
-      }
-    }
-    throw lastError;
-  }
-
-  /** Rows Postgres refused on their own: to the dead-letter list, each with its reason. */
-  async function setAside(refused: Refusal<UsageRow>[]): Promise<void> {
-    const at = new Date();
-    const reasons = refused.map(({ error }) => refusalReason(error));
-    opts.log("error", "usage rows refused by Postgres, moved to dead letter", {
-      requestIds: refused.map(({ item }) => item.requestId),
-      reasons,
-    });
-    let lost = refused.map(({ item }, i) => deadLetter(item, reasons[i] ?? "", at));
-    try {
-      const redis = resolve(opts.redis);
-      if (redis) {
-        const overflow = await pushDeadLetters(redis, lost);
-        lost = overflow ? lost.slice(lost.length - overflow) : [];
-      }
-    } catch (error) {
-      opts.log("error", "usage dead letter failed", { rows: lost.length, error: describeDbError(error) });
-    }
-    if (lost.length) opts.log("error", "usage dead letters lost", { entries: lost });
-  }
-
-  async function spool(rows: UsageRow[]): Promise<void> {
-    let lost = rows;
-    try {
-      const redis = resolve(opts.redis);
-      if (redis) {
-        const overflow = await spoolRows(redis, rows, opts.spoolMaxRows);
-        lost = overflow ? rows.slice(rows.length - overflow) : [];
-      }
-    } catch (error) {
-      opts.log("error", "usage spool failed", { rows: rows.length, error: describeDbError(error) });
-    }
-    // Last resort: the rows carry no secrets, so the log keeps them for a manual replay.
-    if (lost.length) opts.log("error", "usage rows lost", { rows: lost.map((row) => JSON.stringify(row)) });
-  }
+  const warnedUnpriced = new Set<string>();
 
   function warnIfUnpriced(record: UsageRecord, cost: Cost | null): void {
     if (cost) return;
     const model = `${record.provider ?? "?"}/${record.upstreamModel ?? record.requestedModel ?? "?"}`;
     if (warnedUnpriced.has(model)) return;
     warnedUnpriced.add(model);
-    opts.log("warn", "model has no price: usage recorded with a null cost", { model });
+    w.log("warn", "model has no price: usage recorded with a null cost", { model });
   }
 
   return {
@@ -160,14 +90,85 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** The writer's settings, its options resolved. */
+interface Writer {
+  db: () => Database;
+  redis: () => SpoolRedis | null;
+  log: Log;
+  retryDelays: number[];
+  timeoutMs: number;
+  spoolMaxRows: number | undefined;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`usage insert timed out after ${ms} ms`)), ms);
+const resolve = <T>(value: T | (() => T)): T => (typeof value === "function" ? (value as () => T)() : value);
+
+async function store(w: Writer, rows: UsageRow[]): Promise<void> {
+  const { refused, unsettled, error } = await storeIsolating(
+    rows,
+    (batch) => insertWithRetries(w, batch),
+    (failure) => classifyDbError(failure) === "content",
+  );
+  if (refused.length) await setAside(w, refused);
+  if (!unsettled.length) return;
+  w.log("warn", "usage insert failed, spooling", {
+    rows: unsettled.length,
+    error: describeDbError(error),
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  await spool(w, unsettled);
+}
+
+/** One insert, retried with backoff while the failure may pass; throws the last error. */
+async function insertWithRetries(w: Writer, rows: UsageRow[]): Promise<void> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt <= w.retryDelays.length; attempt++) {
+    if (attempt > 0) await sleep(w.retryDelays[attempt - 1] ?? 0);
+    try {
+      await withTimeout(
+        insertUsageRows(w.db(), rows),
+        w.timeoutMs,
+        () => new Error(`usage insert timed out after ${w.timeoutMs} ms`),
+      );
+      return;
+    } catch (error) {
+      lastError = error;
+      if (isPermanentDbError(error)) break;
+    }
+  }
+  throw lastError;
+}
+
+/** Rows Postgres refused on their own: to the dead-letter list, each with its reason. */
+async function setAside(w: Writer, refused: Refusal<UsageRow>[]): Promise<void> {
+  const at = new Date();
+  const reasons = refused.map(({ error }) => refusalReason(error));
+  w.log("error", "usage rows refused by Postgres, moved to dead letter", {
+    requestIds: refused.map(({ item }) => item.requestId),
+    reasons,
+  });
+  let lost = refused.map(({ item }, i) => deadLetter(item, reasons[i] ?? "", at));
+  try {
+    const redis = w.redis();
+    if (redis) {
+      const overflow = await pushDeadLetters(redis, lost);
+      lost = overflow ? lost.slice(lost.length - overflow) : [];
+    }
+  } catch (error) {
+    w.log("error", "usage dead letter failed", { rows: lost.length, error: describeDbError(error) });
+  }
+  if (lost.length) w.log("error", "usage dead letters lost", { entries: lost });
+}
+
+async function spool(w: Writer, rows: UsageRow[]): Promise<void> {
+  let lost = rows;
+  try {
+    const redis = w.redis();
+    if (redis) {
+      const overflow = await spoolRows(redis, rows, w.spoolMaxRows);
+      lost = overflow ? rows.slice(rows.length - overflow) : [];
+    }
+  } catch (error) {
+    w.log("error", "usage spool failed", { rows: rows.length, error: describeDbError(error) });
+  }
+  // Last resort: the rows carry no secrets, so the log keeps them for a manual replay.
+  if (lost.length) w.log("error", "usage rows lost", { rows: lost.map((row) => JSON.stringify(row)) });
 }

@@ -1,3 +1,4 @@
+import { errorReader, UNREADABLE_STREAM_ERROR } from "./common/error-body";
 import {
   type Endpoint,
   MalformedUpstreamError,
@@ -40,32 +41,47 @@ export const openaiAdapter: ProviderAdapter = {
     return { body, usage: readOpenAIUsage(body.usage) };
   },
 
-  streamTranslator(): StreamTranslator {
-    let usage: TokenUsage | null = null;
-    let complete = false;
-    let text = "";
-    return {
-      push({ data }) {
-        if (data === "[DONE]") {
-          complete = true;
-          return [data];
-        }
-        // The chunk passes through as the upstream wrote it; parsing only checks it and reads usage.
-        const chunk = parseChunk(data);
-        if (chunk.usage) usage = readOpenAIUsage(chunk.usage) ?? usage;
-        for (const choice of chunk.choices ?? []) text += choiceText(choice);
-        return [data];
-      },
-      finish: () => ({ payloads: [], complete }),
-      usage: () => usage,
-      generatedText: () => text,
-    };
-  },
+  streamTranslator: () => createOpenAIStreamTranslator(),
 
-  parseError: parseOpenAIError,
+  parseError: errorReader(parseOpenAIErrorBody),
 };
 
+/**
+ * Reads an OpenAI stream as it passes: every chunk goes on as the upstream wrote it, parsed only
+ * to check it and to read usage and text. An error chunk (`{"error":{...}}`) ends the answer
+ * incomplete and is kept for `upstreamError()`, for the relay to end the caller's stream with.
+ * @example const translator = createOpenAIStreamTranslator(); translator.push({ data })
+ */
+export function createOpenAIStreamTranslator(): StreamTranslator {
+  let usage: TokenUsage | null = null;
+  let complete = false;
+  let failure: ProviderError | null = null;
+  let text = "";
+  return {
+    push({ data }) {
+      if (failure) return [];
+      if (data === "[DONE]") {
+        complete = true;
+        return [data];
+      }
+      const chunk = parseChunk(data);
+      if (chunk.error != null) {
+        failure = parseOpenAIErrorBody(chunk) ?? UNREADABLE_STREAM_ERROR;
+        return [];
+      }
+      if (chunk.usage) usage = readOpenAIUsage(chunk.usage) ?? usage;
+      for (const choice of chunk.choices ?? []) text += choiceText(choice);
+      return [data];
+    },
+    finish: () => ({ payloads: [], complete }),
+    usage: () => usage,
+    generatedText: () => text,
+    upstreamError: () => failure,
+  };
+}
+
 interface OpenAIChunk {
+  error?: unknown;
   usage?: unknown;
   choices?: {
     text?: string;
@@ -115,21 +131,19 @@ export function readOpenAIUsage(raw: unknown): TokenUsage | null {
   };
 }
 
-/** Reads `{"error": {...}}` bodies; anything else becomes a generic message with the status. */
-export function parseOpenAIError(status: number, bodyText: string): ProviderError {
-  try {
-    const parsed = JSON.parse(bodyText) as { error?: Partial<ProviderError> | string };
-    const error = typeof parsed.error === "string" ? { message: parsed.error } : parsed.error;
-    if (error?.message) {
-      return {
-        message: error.message,
-        type: error.type ?? "api_error",
-        code: error.code ?? null,
-        param: error.param ?? null,
-      };
-    }
-  } catch {
-    // Not JSON: fall through to a generic message.
-  }
-  return { message: `Upstream returned HTTP ${status}.`, type: "api_error", code: null, param: null };
+/**
+ * `{"error": {...}}` (or `{"error": "text"}`, as some compatible vendors send it), an error
+ * response's body or a stream's error chunk, as an OpenAI-shaped error, or null if it is not one.
+ * @example parseOpenAIErrorBody({ error: { message: "Slow down", type: "requests", code: "rate_limit_exceeded" } })
+ */
+export function parseOpenAIErrorBody(body: unknown): ProviderError | null {
+  const raw = (body as { error?: Partial<ProviderError> | string } | null)?.error;
+  const error = typeof raw === "string" ? { message: raw } : raw;
+  if (!error?.message) return null;
+  return {
+    message: error.message,
+    type: error.type ?? "api_error",
+    code: error.code ?? null,
+    param: error.param ?? null,
+  };
 }

@@ -61,7 +61,7 @@ export interface ProviderError {
 /**
  * Turns upstream SSE events into OpenAI `chat.completion.chunk` payloads (JSON text, or "[DONE]").
  * The usage chunk is always produced (choices: []) when the upstream reported usage; the proxy
- * decides whether the caller sees it.
+ * decides whether the caller sees it. After a provider's own error, `push` produces nothing more.
  */
 export interface StreamTranslator {
   /** One upstream SSE event in; zero or more OpenAI `data:` payloads out. */
@@ -72,6 +72,12 @@ export interface StreamTranslator {
   usage(): TokenUsage | null;
   /** Text generated so far (content and tool-call arguments), to estimate usage the upstream never reported. */
   generatedText(): string;
+  /**
+   * The error the provider itself reported inside the stream (Anthropic's `error` event, an
+   * OpenAI error chunk, a Gemini error object), OpenAI-shaped, or null. It ends the answer: the
+   * relay passes it on to the caller.
+   */
+  upstreamError(): ProviderError | null;
 }
 
 /** Thrown by a translator for an upstream event it cannot parse; the proxy ends the stream with an error. */

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
 import { extractToken, type VerifyFailureReason } from "../auth";
+import type { AppEnv } from "../context";
 import { GatewayError, invalidApiKey } from "../errors";
 
 const MESSAGES: Partial<Record<VerifyFailureReason, string>> = {
@@ -22,12 +22,12 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       .measure("auth", () => services.verifier.verify(extractToken(c.req.raw.headers)));
     if (!result.ok) {
       if (result.reason === "issuer_unavailable") {
-        throw new GatewayError(
-          503,
-          "server_error",
-          "The key's issuer could not be reached; try again.",
-          "issuer_unavailable",
-        );
+        throw new GatewayError({
+          status: 503,
+          type: "server_error",
+          message: "The key's issuer could not be reached; try again.",
+          code: "issuer_unavailable",
+        });
       }
       // One message for every forgery: which check failed is no business of a forger.
       throw invalidApiKey(MESSAGES[result.reason] ?? "Incorrect API key provided.");

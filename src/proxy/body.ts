@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { badRequest, GatewayError } from "../errors";
-import { readCapped } from "../streaming/read-capped";
+import { readBody } from "../streaming/read-body";
 
 /** The default of config `body_timeout_ms`, for bodies read without the config (the admin API). */
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
@@ -20,7 +20,7 @@ export async function readJsonBody<S extends z.ZodType>(
 ): Promise<z.output<S>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const bytes = await readCapped(request.body, maxBytes, () => tooLarge(maxBytes), {
+  const bytes = await readBody(request.body, maxBytes, () => tooLarge(maxBytes), {
     ms: timeoutMs,
     timedOut: () => timedOut(timeoutMs),
   });
@@ -69,17 +69,17 @@ function formatPath(path: PropertyKey[]): string {
 }
 
 const tooLarge = (maxBytes: number) =>
-  new GatewayError(
-    413,
-    "invalid_request_error",
-    `Request body exceeds ${maxBytes} bytes.`,
-    "request_too_large",
-  );
+  new GatewayError({
+    status: 413,
+    type: "invalid_request_error",
+    message: `Request body exceeds ${maxBytes} bytes.`,
+    code: "request_too_large",
+  });
 
 const timedOut = (timeoutMs: number) =>
-  new GatewayError(
-    408,
-    "invalid_request_error",
-    `The request body did not arrive in full within ${timeoutMs} ms.`,
-    "request_timeout",
-  );
+  new GatewayError({
+    status: 408,
+    type: "invalid_request_error",
+    message: `The request body did not arrive in full within ${timeoutMs} ms.`,
+    code: "request_timeout",
+  });

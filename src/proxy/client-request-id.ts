@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../context";
 import { badRequest } from "../errors";
 
 /** Headers a caller may label its request with, in order of preference (OpenAI's own first). */

@@ -1,29 +1,23 @@
-import type { OpenAIErrorBody } from "../errors";
-import {
-  createAnthropicEventEncoder,
-  openAIErrorToAnthropic,
-  openAIResponseToAnthropic,
-} from "../inbound/anthropic";
 import type { TokenUsage } from "../providers";
 import type { StreamFormat } from "../streaming/relay";
 import { sseData } from "../streaming/sse";
 
 /**
- * The shape the caller gets back. Internally every answer is OpenAI-shaped; `/v1/messages`
- * callers get Anthropic's shapes instead.
+ * The shape of the answer the caller gets back. Internally every answer is OpenAI-shaped;
+ * `/v1/messages` callers get Anthropic's shapes instead (`anthropicOutput` in inbound/anthropic/).
+ * Errors outside a stream take the caller's shape from the route's `errorShape` (errors.ts).
  */
 export interface OutputFormat {
   /** A fresh stream framing for one answer. */
   stream(costOf: (usage: TokenUsage) => number | null): StreamFormat;
   /** The JSON answer, given the OpenAI one (with `usage.cost` already set). */
   json(body: Record<string, unknown>): unknown;
-  /** An error body for a status, given the OpenAI-shaped one. */
-  error(status: number, body: OpenAIErrorBody): unknown;
 }
 
 /**
  * OpenAI output. The usage-only chunk is always requested upstream; the caller sees it (with its
  * cost) only when they asked for it. Every other payload passes through untouched.
+ * @example proxy(c, { endpoint: "chat", body, stream: true, output: openaiOutput(includeUsage) }, timing)
  */
 export function openaiOutput(includeUsage: boolean): OutputFormat {
   return {
@@ -38,22 +32,6 @@ export function openaiOutput(includeUsage: boolean): OutputFormat {
       fail: (error) => sseData(JSON.stringify(error)),
     }),
     json: (body) => body,
-    error: (_status, body) => body,
-  };
-}
-
-/** Anthropic Messages output for `POST /v1/messages`, whatever provider answered. */
-export function anthropicOutput(requestedModel: string): OutputFormat {
-  return {
-    stream: () => {
-      const encoder = createAnthropicEventEncoder(requestedModel);
-      return {
-        frame: (payload) => encoder.push(payload) || null,
-        fail: (error) => encoder.fail(502, error),
-      };
-    },
-    json: (body) => openAIResponseToAnthropic(body, requestedModel),
-    error: (status, body) => openAIErrorToAnthropic(status, body),
   };
 }
 

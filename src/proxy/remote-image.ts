@@ -1,6 +1,8 @@
+import { toBase64 } from "../encoding";
 import { UnsupportedFeatureError } from "../providers/common/errors";
 import type { ImageFetcher } from "../providers/gemini";
-import { readCapped } from "../streaming/read-capped";
+import { readBody } from "../streaming/read-body";
+import { startTimer } from "../timers";
 
 /**
  * SSRF-safe fetching of caller-supplied image URLs, for the one provider that needs the bytes
@@ -152,12 +154,10 @@ async function fetchImage(
   limits: RemoteImageLimits,
 ): Promise<{ mimeType: string; base64: string }> {
   const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(refused("The image URL did not answer in time."));
-    }, limits.timeoutMs);
+  const timer = startTimer(limits.timeoutMs);
+  const deadline = timer.elapsed.then((): never => {
+    controller.abort();
+    throw refused("The image URL did not answer in time.");
   });
   try {
     const response = await Promise.race([follow(url, fetcher, limits, controller.signal), deadline]);
@@ -172,15 +172,15 @@ async function fetchImage(
       throw tooLarge(limits);
     }
     const bytes = await Promise.race([
-      readCapped(response.body, limits.maxBytes, () => tooLarge(limits)),
+      readBody(response.body, limits.maxBytes, () => tooLarge(limits)),
       deadline,
     ]);
-    return { mimeType, base64: base64Of(bytes) };
+    return { mimeType, base64: toBase64(bytes) };
   } catch (err) {
     // A body cut mid-read is the image host's failure: still the caller's 400, never a 500.
     throw err instanceof UnsupportedFeatureError ? err : refused("The image could not be read.");
   } finally {
-    clearTimeout(timer);
+    timer.cancel();
   }
 }
 
@@ -217,15 +217,6 @@ async function follow(
     }
     return response;
   }
-}
-
-function base64Of(bytes: Uint8Array): string {
-  let binary = "";
-  // Chunked: String.fromCharCode takes its bytes as arguments, and arguments are bounded.
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }
 
 /** A 400 that also tells routing this target cannot take the request (another kind of target may). */

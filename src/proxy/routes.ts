@@ -1,6 +1,6 @@
 import { Hono, type Context as HonoContext, type MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
 import { modelAllowed } from "../auth";
+import type { AppEnv } from "../context";
 import { invalidApiKey, notFound } from "../errors";
 import type { Endpoint } from "../providers";
 import { readJsonBody } from "./body";
@@ -20,26 +20,26 @@ export function openaiRoutes(): Hono<AppEnv> {
     const services = c.get("services");
     const { max_body_bytes, body_timeout_ms } = services.config;
     const body = await readJsonBody(c.req.raw, ChatRequest, max_body_bytes, body_timeout_ms);
-    return proxyParsed(c, "chat", body, body.max_completion_tokens ?? body.max_tokens ?? null);
+    return proxyParsed(c, "chat", body);
   });
 
   api.post("/completions", async (c) => {
     const services = c.get("services");
     const { max_body_bytes, body_timeout_ms } = services.config;
     const body = await readJsonBody(c.req.raw, CompletionRequest, max_body_bytes, body_timeout_ms);
-    return proxyParsed(c, "completions", body, body.max_tokens ?? null);
+    return proxyParsed(c, "completions", body);
   });
 
   api.post("/embeddings", async (c) => {
     const services = c.get("services");
     const { max_body_bytes, body_timeout_ms } = services.config;
     const body = await readJsonBody(c.req.raw, EmbeddingRequest, max_body_bytes, body_timeout_ms);
-    return proxyParsed(c, "embeddings", { ...body, stream: false }, 0);
+    return proxyParsed(c, "embeddings", { ...body, stream: false });
   });
 
   // Listing models skips the gate, so it checks revocation itself.
+  // "/models/*" also matches "/models": registered once, it runs once.
   api.use("/models/*", refuseRevoked());
-  api.use("/models", refuseRevoked());
 
   api.get("/models", (c) => {
     const models = visibleModels(c);
@@ -63,23 +63,10 @@ function proxyParsed(
   c: Context,
   endpoint: Endpoint,
   body: Record<string, unknown> & { model: string; stream?: boolean | null },
-  maxOutputTokens: number | null,
 ): Promise<Response> {
-  const services = c.get("services");
-  const timing = c.get("timing");
   const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
-  return proxy(
-    c,
-    {
-      endpoint,
-      body,
-      stream: body.stream === true,
-      output: openaiOutput(streamOptions?.include_usage === true),
-      estimatedPromptTokens: services.estimatePromptTokens(endpoint, body),
-      maxOutputTokens,
-    },
-    timing,
-  );
+  const output = openaiOutput(streamOptions?.include_usage === true);
+  return proxy(c, { endpoint, body, stream: body.stream === true, output }, c.get("timing"));
 }
 
 function refuseRevoked(): MiddlewareHandler<AppEnv> {

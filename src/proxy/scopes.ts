@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../app";
 import { hasScope } from "../auth";
+import type { AppEnv } from "../context";
 import { forbidden } from "../errors";
 
 /**

@@ -1,4 +1,10 @@
 export { type BreakerTransition, breakerRedisKey, CircuitBreakers } from "./breaker";
-export { type AttemptOutcome, type FallbackOptions, type FallbackResult, runWithFallback } from "./execute";
+export {
+  type AttemptFailure,
+  type AttemptOutcome,
+  type FallbackOptions,
+  type FallbackResult,
+  runWithFallback,
+} from "./execute";
 export { classifyStatus, type FailureKind, parseRetryAfter } from "./retry";
 export { orderTargets, targetKey } from "./targets";

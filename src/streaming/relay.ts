@@ -1,9 +1,25 @@
-import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import type { OpenAIErrorBody } from "../errors";
-import { MalformedUpstreamError, type StreamTranslator, type TokenUsage } from "../providers/types";
+import { boundedProviderError } from "../providers/common/error-body";
+import {
+  MalformedUpstreamError,
+  type ProviderError,
+  type StreamTranslator,
+  type TokenUsage,
+} from "../providers/types";
 import { IdleWatchdog } from "./idle-watchdog";
 
 const encoder = new TextEncoder();
+
+/** The gateway's own reasons for cutting a started stream short. */
+export type StreamCutCode =
+  | "upstream_stream_interrupted"
+  | "upstream_idle_timeout"
+  | "upstream_malformed_chunk"
+  | "upstream_response_too_large";
+
+/** The usage row's code for a provider's own mid-stream error that came without a code. */
+export const PROVIDER_STREAM_ERROR_CODE = "upstream_stream_error";
 
 /** How a relayed stream ended, reported once. */
 export interface StreamEnd {
@@ -11,13 +27,11 @@ export interface StreamEnd {
   complete: boolean;
   /** The client went away before the end. */
   cancelled: boolean;
-  /** Why the stream was cut short, when it was. */
-  errorCode:
-    | "upstream_stream_interrupted"
-    | "upstream_idle_timeout"
-    | "upstream_malformed_chunk"
-    | "upstream_response_too_large"
-    | null;
+  /**
+   * Why the stream was cut short, when it was: a StreamCutCode, or for an error the provider
+   * itself reported mid-stream, its code (`upstream_stream_error` when it gave none).
+   */
+  errorCode: StreamCutCode | (string & {}) | null;
 }
 
 /** How the client's stream is written: OpenAI SSE, or Anthropic events on /v1/messages. */
@@ -27,7 +41,7 @@ export interface StreamFormat {
    * its cost), or null to drop it (the usage chunk the caller did not ask for).
    */
   frame(payload: string, usage: TokenUsage | null): string | null;
-  /** The terminal event of a stream cut short. */
+  /** The terminal event of a stream cut short, from the OpenAI-shaped error. */
   fail(error: OpenAIErrorBody): string;
 }
 
@@ -50,110 +64,109 @@ export class StreamStartError extends Error {
       | "upstream_empty_stream"
       | "upstream_malformed_chunk"
       | "upstream_stream_interrupted"
-      | "upstream_response_too_large",
+      | "upstream_response_too_large"
+      | typeof PROVIDER_STREAM_ERROR_CODE,
+    /** The provider's own error, when it reported one before the first byte. */
+    readonly providerError: ProviderError | null = null,
   ) {
     super(code);
     this.name = "StreamStartError";
   }
 }
 
-const ERRORS: Record<NonNullable<StreamEnd["errorCode"]>, string> = {
+const MESSAGES: Record<StreamCutCode, string> = {
   upstream_stream_interrupted: "The upstream connection ended before the answer was complete.",
   upstream_idle_timeout: "The upstream stopped sending data before the answer was complete.",
   upstream_malformed_chunk: "The upstream sent a malformed stream event.",
   upstream_response_too_large: "The upstream sent a stream event larger than the gateway accepts.",
 };
 
+/** What one upstream read led to. */
+type ReadState = "data" | "done" | "idle" | "error";
+
+/** A started stream's end by error: the code the usage row gets and the error the caller gets. */
+interface StreamCut {
+  code: string;
+  error: OpenAIErrorBody;
+}
+
 /**
  * Relays an upstream SSE body to the client chunk by chunk: each upstream read is parsed,
  * translated and written at once, and the next read waits until the client took it (no buffering
  * beyond one read). Resolves when the first bytes for the client exist, so a failure before that
- * can still fall back; afterwards a failure ends the stream with an OpenAI-shaped error event
- * instead of `[DONE]`.
+ * can still fall back (StreamStartError); afterwards a failure ends the stream with an error event
+ * in the caller's format instead of `[DONE]`: the provider's own error when it reported one
+ * (Anthropic's `error` event, an OpenAI error chunk), else the gateway's reason.
  *
  * The client's stream is a native IdentityTransformStream written to from here: a JS
  * ReadableStream pulled by the runtime costs ~8 us more CPU per relayed chunk in workerd.
+ * @example const body = await openRelay(response.body, { translator, format, idleTimeoutMs, maxEventBytes, abortUpstream, onEnd })
  */
 export async function openRelay(
   upstream: ReadableStream<Uint8Array>,
   options: RelayOptions,
 ): Promise<ReadableStream<Uint8Array>> {
-  const reader = upstream.getReader();
-  const decoder = new TextDecoder();
-  // An idle upstream is cancelled: the pending read then settles and readMore reports "idle".
-  const watchdog = new IdleWatchdog(options.idleTimeoutMs, () => {
-    reader.cancel().catch(() => {});
-  });
+  const source = new UpstreamSource(upstream, options);
+  await source.readFirstBytes();
+  const output = new IdentityTransformStream();
+  new ClientPump(source, output.writable.getWriter(), options).start();
+  return output.readable;
+}
+
+/**
+ * The read side: upstream bytes, parsed into SSE events, translated, framed for the client and
+ * kept in `pending` until the pump writes them. It stops reading at the first event it cannot
+ * carry on from (malformed, oversized, or the provider's own error).
+ */
+class UpstreamSource {
   /** SSE text framed for the client, not yet handed over: encoded once per write, not per event. */
-  let pending = "";
-  let malformed = false;
+  pending = "";
+  malformed = false;
   /** Set once more than maxEventBytes arrived without an event completing. */
-  let oversized = false;
-  /** Bytes read since the last complete event (what the parser may be holding). */
-  let bytesSinceEvent = 0;
-  let eventSeen = false;
-  let ended = false;
+  oversized = false;
+  /** The error the provider reported inside the stream. */
+  providerError: ProviderError | null = null;
   /** Set once the upstream body ended: whether its answer was complete. */
-  let upstreamComplete: boolean | null = null;
+  complete: boolean | null = null;
+  /** Bytes read since the last complete event (what the parser may be holding). */
+  private bytesSinceEvent = 0;
+  private eventSeen = false;
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly decoder = new TextDecoder();
+  private readonly watchdog: IdleWatchdog;
+  private readonly parser: EventSourceParser;
 
-  const parser = createParser({
-    onEvent(event: EventSourceMessage) {
-      eventSeen = true;
-      if (malformed) return;
-      try {
-        for (const payload of options.translator.push({ event: event.event, data: event.data }))
-          emit(payload);
-      } catch (err) {
-        if (!(err instanceof MalformedUpstreamError)) throw err;
-        malformed = true;
-      }
-    },
-  });
-
-  function emit(payload: string): void {
-    const framed = options.format.frame(payload, options.translator.usage());
-    if (framed) pending += framed;
+  constructor(
+    upstream: ReadableStream<Uint8Array>,
+    private readonly options: RelayOptions,
+  ) {
+    this.reader = upstream.getReader();
+    // An idle upstream is cancelled: the pending read then settles and readMore reports "idle".
+    this.watchdog = new IdleWatchdog(options.idleTimeoutMs, () => this.cancel());
+    this.parser = createParser({ onEvent: (event) => this.onEvent(event) });
   }
 
-  function end(result: StreamEnd): void {
-    watchdog.stop();
-    if (ended) return;
-    ended = true;
-    options.onEnd(result);
+  /** Reads until the first bytes for the client exist; a failure before that throws StreamStartError. */
+  async readFirstBytes(): Promise<void> {
+    const failure = this.startFailure(await this.readMore());
+    if (!failure) return;
+    this.stop();
+    this.options.abortUpstream();
+    throw failure;
   }
 
-  /** One upstream read, watched for silence; "idle" when the watchdog cut it short. */
-  async function read(): Promise<ReadableStreamReadResult<Uint8Array> | "idle"> {
-    watchdog.begin();
+  /** Reads upstream until there is output, the upstream ends, it goes silent too long, or a stop event. */
+  async readMore(): Promise<ReadState> {
+    if (this.complete !== null) return "done";
     try {
-      const next = await reader.read();
-      return watchdog.fired ? "idle" : next;
-    } catch (err) {
-      if (watchdog.fired) return "idle";
-      throw err;
-    } finally {
-      watchdog.end();
-    }
-  }
-
-  /** Reads upstream until there is output, the upstream ends, or it goes silent too long. */
-  async function readMore(): Promise<"data" | "done" | "idle" | "error"> {
-    if (upstreamComplete !== null) return "done";
-    try {
-      while (pending.length === 0 && !malformed && !oversized) {
-        const next = await read();
+      while (this.pending.length === 0 && !this.malformed && !this.oversized && !this.providerError) {
+        const next = await this.read();
         if (next === "idle") return "idle";
-        if (next.done) {
-          parser.feed(decoder.decode());
-          const { payloads, complete } = options.translator.finish();
-          for (const payload of payloads) emit(payload);
-          upstreamComplete = complete;
-          return "done";
-        }
-        eventSeen = false;
-        parser.feed(decoder.decode(next.value, { stream: true }));
-        bytesSinceEvent = eventSeen ? 0 : bytesSinceEvent + next.value.byteLength;
-        if (bytesSinceEvent > options.maxEventBytes) oversized = true;
+        if (next.done) return this.endOfBody();
+        this.eventSeen = false;
+        this.parser.feed(this.decoder.decode(next.value, { stream: true }));
+        this.bytesSinceEvent = this.eventSeen ? 0 : this.bytesSinceEvent + next.value.byteLength;
+        if (this.bytesSinceEvent > this.options.maxEventBytes) this.oversized = true;
       }
     } catch {
       return "error";
@@ -161,75 +174,175 @@ export async function openRelay(
     return "data";
   }
 
-  // Before the first byte: any failure is the caller's to retry elsewhere.
-  const first = await readMore();
-  if (oversized && pending.length === 0) {
-    watchdog.stop();
-    options.abortUpstream();
-    throw new StreamStartError("upstream_response_too_large");
-  }
-  if (first === "error" || malformed) {
-    watchdog.stop();
-    throw new StreamStartError(
-      first === "error" ? "upstream_stream_interrupted" : "upstream_malformed_chunk",
-    );
-  }
-  if (first === "idle" || (first === "done" && pending.length === 0)) {
-    watchdog.stop();
-    options.abortUpstream();
-    throw new StreamStartError(first === "idle" ? "upstream_stream_interrupted" : "upstream_empty_stream");
+  /** What the translator still has once the provider failed (the usage known so far), framed. */
+  emitTrailing(): void {
+    for (const payload of this.options.translator.finish().payloads) this.emit(payload);
   }
 
-  const output = new IdentityTransformStream();
-  const writer = output.writable.getWriter();
-  /** The client went away (its side of the stream was cancelled): stop everything at once. */
-  function cancel(): void {
-    if (ended) return;
-    options.abortUpstream();
-    reader.cancel().catch(() => {});
-    end({ complete: false, cancelled: true, errorCode: null });
+  /** Takes the framed text waiting for the client. */
+  takePending(): string {
+    const text = this.pending;
+    this.pending = "";
+    return text;
   }
-  writer.closed.catch(cancel);
-  pump().catch(cancel);
-  return output.readable;
 
-  /** Writes what is pending, reads more, until the stream ends one way or another. */
-  async function pump(): Promise<void> {
-    for (;;) {
-      await flush();
-      if (ended) return;
-      const state = await readMore();
-      if (ended) return;
-      if (malformed) return failStream("upstream_malformed_chunk");
-      if (oversized) return failStream("upstream_response_too_large");
-      if (state === "idle") return failStream("upstream_idle_timeout");
-      if (state === "error") return failStream("upstream_stream_interrupted");
-      if (state === "done") {
-        await flush();
-        if (!upstreamComplete) return failStream("upstream_stream_interrupted");
-        end({ complete: true, cancelled: false, errorCode: null });
-        return writer.close();
-      }
+  stop(): void {
+    this.watchdog.stop();
+  }
+
+  cancel(): void {
+    this.reader.cancel().catch(() => {});
+  }
+
+  /** Why the stream cannot start, or null when the client can have its first bytes. */
+  private startFailure(first: ReadState): StreamStartError | null {
+    const empty = this.pending.length === 0;
+    if (this.oversized && empty) return new StreamStartError("upstream_response_too_large");
+    if (first === "error") return new StreamStartError("upstream_stream_interrupted");
+    if (this.malformed) return new StreamStartError("upstream_malformed_chunk");
+    if (this.providerError && empty) {
+      return new StreamStartError(PROVIDER_STREAM_ERROR_CODE, boundedProviderError(this.providerError));
+    }
+    if (first === "idle") return new StreamStartError("upstream_stream_interrupted");
+    if (first === "done" && empty) return new StreamStartError("upstream_empty_stream");
+    return null;
+  }
+
+  /** One upstream read, watched for silence; "idle" when the watchdog cut it short. */
+  private async read(): Promise<ReadableStreamReadResult<Uint8Array> | "idle"> {
+    this.watchdog.begin();
+    try {
+      const next = await this.reader.read();
+      return this.watchdog.fired ? "idle" : next;
+    } catch (err) {
+      if (this.watchdog.fired) return "idle";
+      throw err;
+    } finally {
+      this.watchdog.end();
     }
   }
 
-  async function flush(): Promise<void> {
-    if (pending.length === 0) return;
-    const bytes = encoder.encode(pending);
-    pending = "";
-    await writer.write(bytes);
+  private endOfBody(): "done" {
+    this.parser.feed(this.decoder.decode());
+    const { payloads, complete } = this.options.translator.finish();
+    for (const payload of payloads) this.emit(payload);
+    this.complete = complete;
+    return "done";
   }
 
-  async function failStream(code: NonNullable<StreamEnd["errorCode"]>): Promise<void> {
-    await flush();
-    options.abortUpstream();
-    reader.cancel().catch(() => {});
-    const body: OpenAIErrorBody = {
-      error: { message: ERRORS[code], type: "server_error", param: null, code },
-    };
-    pending = options.format.fail(body);
-    await flush();
-    end({ complete: false, cancelled: false, errorCode: code });
-    await writer.close();
+  private onEvent(event: EventSourceMessage): void {
+    this.eventSeen = true;
+    if (this.malformed || this.providerError) return;
+    const translator = this.options.translator;
+    try {
+      for (const payload of translator.push({ event: event.event, data: event.data })) this.emit(payload);
+    } catch (err) {
+      if (!(err instanceof MalformedUpstreamError)) throw err;
+      this.malformed = true;
+      return;
+    }
+    this.providerError = translator.upstreamError();
   }
+
+  private emit(payload: string): void {
+    const framed = this.options.format.frame(payload, this.options.translator.usage());
+    if (framed) this.pending += framed;
+  }
+}
+
+/**
+ * The write side: hands what the source read to the client, asks for more, and ends the client's
+ * stream once: closed after a complete answer, with an error event after a cut, at once when the
+ * client goes away.
+ */
+class ClientPump {
+  private ended = false;
+
+  constructor(
+    private readonly source: UpstreamSource,
+    private readonly writer: WritableStreamDefaultWriter<Uint8Array>,
+    private readonly options: RelayOptions,
+  ) {}
+
+  start(): void {
+    this.writer.closed.catch(() => this.cancel());
+    this.pump().catch(() => this.cancel());
+  }
+
+  /** Writes what is pending, reads more, until the stream ends one way or another. */
+  private async pump(): Promise<void> {
+    for (;;) {
+      await this.flush();
+      if (this.ended) return;
+      const state = await this.source.readMore();
+      if (this.ended) return;
+      const cut = this.cutOf(state);
+      if (cut) return this.failStream(cut);
+      if (state === "done") return this.completeStream();
+    }
+  }
+
+  /** Why the stream must end now with an error event, or null to go on. */
+  private cutOf(state: ReadState): StreamCut | null {
+    const source = this.source;
+    if (source.malformed) return gatewayCut("upstream_malformed_chunk");
+    if (source.oversized) return gatewayCut("upstream_response_too_large");
+    if (source.providerError) {
+      source.emitTrailing();
+      return providerCut(source.providerError);
+    }
+    if (state === "idle") return gatewayCut("upstream_idle_timeout");
+    if (state === "error") return gatewayCut("upstream_stream_interrupted");
+    if (state === "done" && !source.complete) return gatewayCut("upstream_stream_interrupted");
+    return null;
+  }
+
+  private async completeStream(): Promise<void> {
+    await this.flush();
+    this.end({ complete: true, cancelled: false, errorCode: null });
+    await this.writer.close();
+  }
+
+  private async failStream(cut: StreamCut): Promise<void> {
+    await this.flush();
+    this.options.abortUpstream();
+    this.source.cancel();
+    this.source.pending = this.options.format.fail(cut.error);
+    await this.flush();
+    this.end({ complete: false, cancelled: false, errorCode: cut.code });
+    await this.writer.close();
+  }
+
+  /** The client went away (its side of the stream was cancelled): stop everything at once. */
+  private cancel(): void {
+    if (this.ended) return;
+    this.options.abortUpstream();
+    this.source.cancel();
+    this.end({ complete: false, cancelled: true, errorCode: null });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.source.pending.length === 0) return;
+    await this.writer.write(encoder.encode(this.source.takePending()));
+  }
+
+  private end(result: StreamEnd): void {
+    this.source.stop();
+    if (this.ended) return;
+    this.ended = true;
+    this.options.onEnd(result);
+  }
+}
+
+function gatewayCut(code: StreamCutCode): StreamCut {
+  return { code, error: { error: { message: MESSAGES[code], type: "server_error", param: null, code } } };
+}
+
+/**
+ * The provider's own error as the caller gets it (its message, type and code, bounded); its code,
+ * when it gave one, is also the usage row's.
+ */
+function providerCut(providerError: ProviderError): StreamCut {
+  const { message, type, code, param } = boundedProviderError(providerError);
+  return { code: code ?? PROVIDER_STREAM_ERROR_CODE, error: { error: { message, type, param, code } } };
 }

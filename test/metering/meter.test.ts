@@ -1,22 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { createMeter, createUsageWriter, estimateUsage, formatUsd } from "../../src/metering";
+import { createMeter, createUsageWriter, formatUsd } from "../../src/metering";
 import type { TokenUsage } from "../../src/providers/types";
 import { rowsOf, testDb, uniqueTenant } from "./support";
 
 const db = testDb();
 
 function setup(clock = { ms: Date.UTC(2026, 0, 1) }) {
-  const prompts: unknown[] = [];
   const meter = createMeter({
     prices: [{ provider: "relay", model: "gpt-4.1", input: 1.5, output: 6 }],
     writer: createUsageWriter({ db, redis: null, log: () => {} }),
     now: () => clock.ms,
-    estimatePromptTokens: (endpoint, body) => {
-      prompts.push({ endpoint, body });
-      return 321;
-    },
   });
-  return { meter, clock, prompts };
+  return { meter, clock };
 }
 
 const begin = (meter: ReturnType<typeof setup>["meter"], tenant: string, startedAt: number) =>
@@ -112,20 +107,5 @@ describe("meter", () => {
     expect(settled.costMicros).toBe(0);
     await settled.write();
     expect(await rowsOf(db, tenant)).toMatchObject([{ cost_usd: null, unpriced: true }]);
-  });
-
-  it("estimates usage from the limits module's prompt estimate and the delivered text", async () => {
-    const { meter, clock, prompts } = setup();
-    const request = begin(meter, uniqueTenant("estimate"), clock.ms);
-    const body = { model: "smart", messages: [{ role: "user", content: "hi" }] };
-    expect(request.estimate({ endpoint: "chat", body }, "hello world")).toEqual({
-      promptTokens: 321,
-      completionTokens: 2,
-      cachedReadTokens: 0,
-      cacheWriteTokens: 0,
-      reasoningTokens: 0,
-    });
-    expect(prompts).toEqual([{ endpoint: "chat", body }]);
-    expect(estimateUsage(5, "").completionTokens).toBe(0);
   });
 });

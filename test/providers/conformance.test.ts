@@ -58,6 +58,8 @@ interface StreamFixture {
   expectedComplete: boolean;
   expectedUsage: unknown;
   expectedGeneratedText?: string;
+  /** The provider's own mid-stream error, as `upstreamError()` keeps it for the caller. */
+  expectedUpstreamError?: unknown;
 }
 interface ParityFixture {
   json: unknown;
@@ -178,12 +180,14 @@ for (const kind of ["openai", "anthropic", "gemini"] as const) {
           const f = fixture as unknown as StreamFixture;
           const body = sseText(f.input);
           const check = (cuts: number[]) => {
-            const run = replay(adapter.streamTranslator("chat", CONTEXT), body, cuts);
+            const translator = adapter.streamTranslator("chat", CONTEXT);
+            const run = replay(translator, body, cuts);
             expect(actualPayloads(run.payloads, f.expected, CONTEXT)).toEqual(f.expected);
             expect(run.complete).toBe(f.expectedComplete);
             expect(run.usage).toEqual(f.expectedUsage);
             if (f.expectedGeneratedText !== undefined)
               expect(run.generatedText).toBe(f.expectedGeneratedText);
+            expect(translator.upstreamError()).toEqual(f.expectedUpstreamError ?? null);
           };
           it(title, () => check([]));
           it(`${title} (split at arbitrary byte boundaries)`, () => {

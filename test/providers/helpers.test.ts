@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createAnthropicStreamTranslator } from "../../src/providers/anthropic/stream";
 import { encodeEmbeddingsBase64 } from "../../src/providers/common/embeddings";
+import { boundedProviderError } from "../../src/providers/common/error-body";
 import { hasRemoteImages, inlineRemoteImages } from "../../src/providers/gemini";
 import { createGeminiStreamTranslator } from "../../src/providers/gemini/stream";
 import { MalformedUpstreamError } from "../../src/providers/types";
@@ -112,5 +113,26 @@ describe("stream translators beyond the fixtures", () => {
 
   it("Gemini: nothing received means no usage, no [DONE] and an incomplete answer", () => {
     expect(createGeminiStreamTranslator(CONTEXT).finish()).toEqual({ payloads: [], complete: false });
+  });
+});
+
+describe("boundedProviderError (what a provider's own error may bring to a caller)", () => {
+  it("keeps a provider's words as they are, only bounded in length", () => {
+    const error = { message: "Overloaded", type: "api_error", code: "overloaded", param: null };
+    expect(boundedProviderError(error)).toEqual(error);
+    const long = boundedProviderError({
+      message: "x".repeat(50_000),
+      type: "t".repeat(500),
+      code: "c".repeat(500),
+      param: null,
+    });
+    expect(long.message.length).toBe(2000);
+    expect(long.type.length).toBe(100);
+    expect(long.code?.length).toBe(100);
+  });
+
+  it("makes strings of the numbers some compatible vendors send as codes", () => {
+    const error = { message: "Busy", type: "server_error", code: 503 as unknown as string, param: null };
+    expect(boundedProviderError(error).code).toBe("503");
   });
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { importSigningKey, mintKey } from "../../src/auth";
-import { requestWorstCase } from "../../src/limits/worst-case";
+import { requestWorstCase } from "../../src/estimate";
 import { clearUpstream, gateway, post, upstreamRequests } from "../support/gateway";
 
 // A reservation must cover the most a request can cost before anything is spent upstream: every

@@ -1,18 +1,6 @@
-type Json = Record<string, unknown>;
+import { anthropicErrorTypeOfStatus } from "../../providers/anthropic";
 
-/** Anthropic's error type for each status it uses; other 4xx are invalid requests, 5xx api errors. */
-const TYPE_OF_STATUS: Record<number, string> = {
-  400: "invalid_request_error",
-  401: "authentication_error",
-  402: "billing_error",
-  403: "permission_error",
-  404: "not_found_error",
-  413: "request_too_large",
-  429: "rate_limit_error",
-  500: "api_error",
-  504: "timeout_error",
-  529: "overloaded_error",
-};
+type Json = Record<string, unknown>;
 
 /**
  * An OpenAI-shaped error (`{"error":{"message",...}}`, as an object or JSON text) as the body
@@ -37,6 +25,5 @@ export function openAIErrorToAnthropic(
   // Anthropic's body has no `param`: the message names the field instead, as Anthropic's own do.
   const param = typeof error.param === "string" && error.param !== "" ? error.param : null;
   const message = param && !text.includes(param) ? `${param}: ${text}` : text;
-  const type = TYPE_OF_STATUS[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
-  return { type: "error", error: { type, message } };
+  return { type: "error", error: { type: anthropicErrorTypeOfStatus(status), message } };
 }

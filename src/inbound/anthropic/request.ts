@@ -1,3 +1,4 @@
+import { THINKING_BUDGETS } from "../../providers/common/chat-request";
 import { UnsupportedFeatureError } from "../../providers/common/errors";
 import type { CountTokensBody, MessagesBody } from "./schema";
 
@@ -20,11 +21,13 @@ interface AnthropicMessage {
   content: string | AnthropicBlock[];
 }
 
-/** Thinking budgets at or under which a request maps to each OpenAI effort (the adapter's figures). */
-const EFFORT_CEILINGS: [number, "low" | "medium"][] = [
-  [1024, "low"],
-  [8192, "medium"],
-];
+/**
+ * Thinking budgets at or under which a request maps to each OpenAI effort: the adapter's own
+ * budget for that effort, so an effort sent on to Anthropic asks for no more than was asked here.
+ */
+const EFFORT_CEILINGS = (["low", "medium"] as const).map(
+  (effort) => [THINKING_BUDGETS[effort], effort] as const,
+);
 
 /**
  * An Anthropic Messages request (the gateway's `POST /v1/messages`), already validated by

@@ -1,40 +1,6 @@
-import { readOpenAIUsage } from "../../providers/openai";
+import { anthropicUsageOf, stopReasonOf } from "../../providers/anthropic";
 
 type Json = Record<string, unknown>;
-
-/** Anthropic usage from an OpenAI usage object: cache reads and writes leave `input_tokens`. */
-export function anthropicUsageOf(openaiUsage: unknown): {
-  input_tokens: number;
-  output_tokens: number;
-  cache_creation_input_tokens: number;
-  cache_read_input_tokens: number;
-} {
-  const usage = readOpenAIUsage(openaiUsage);
-  const details = ((openaiUsage as Json | null)?.prompt_tokens_details ?? {}) as Json;
-  const cacheWrite = typeof details.cache_write_tokens === "number" ? details.cache_write_tokens : 0;
-  const cacheRead = usage?.cachedReadTokens ?? 0;
-  return {
-    input_tokens: Math.max(0, (usage?.promptTokens ?? 0) - cacheRead - cacheWrite),
-    output_tokens: usage?.completionTokens ?? 0,
-    cache_creation_input_tokens: cacheWrite,
-    cache_read_input_tokens: cacheRead,
-  };
-}
-
-/** OpenAI's `finish_reason` as Anthropic's `stop_reason`. */
-export function stopReasonOf(finishReason: unknown): string {
-  switch (finishReason) {
-    case "length":
-      return "max_tokens";
-    case "tool_calls":
-    case "function_call":
-      return "tool_use";
-    case "content_filter":
-      return "refusal";
-    default:
-      return "end_turn";
-  }
-}
 
 /** An Anthropic message id from an OpenAI completion id. */
 export function messageIdOf(openaiId: unknown): string {

@@ -1,5 +1,6 @@
+import { anthropicUsageOf, stopReasonOf } from "../../providers/anthropic";
 import { openAIErrorToAnthropic } from "./error";
-import { anthropicUsageOf, messageIdOf, stopReasonOf } from "./response";
+import { messageIdOf } from "./response";
 
 type Json = Record<string, unknown>;
 
@@ -13,7 +14,19 @@ export interface AnthropicEventEncoder {
 
 interface ChunkDelta {
   content?: string | null;
-  tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[];
+  tool_calls?: ToolCallDelta[];
+}
+
+interface ToolCallDelta {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
+
+interface Chunk {
+  id?: unknown;
+  choices?: { index?: number; delta?: ChunkDelta; finish_reason?: unknown }[];
+  usage?: unknown;
 }
 
 /** One SSE event in Anthropic's framing: the event name repeats the data's `type`. */
@@ -30,22 +43,55 @@ function sse(data: Json): string {
  * @example const encoder = createAnthropicEventEncoder("claude-sonnet-4-5"); encoder.push(payload)
  */
 export function createAnthropicEventEncoder(requestedModel: string): AnthropicEventEncoder {
-  let started = false;
-  let ended = false;
-  let blockCount = 0;
-  let open: { kind: "text" | "tool"; index: number } | null = null;
-  const toolBlocks = new Map<number, number>();
-  let stopReason = "end_turn";
-  let usage: unknown = null;
+  return new EventEncoder(requestedModel);
+}
 
-  function start(id: unknown): string {
-    if (started) return "";
-    started = true;
+class EventEncoder implements AnthropicEventEncoder {
+  private started = false;
+  private ended = false;
+  private blockCount = 0;
+  private open: { kind: "text" | "tool"; index: number } | null = null;
+  /** Anthropic block index of each OpenAI tool call index. */
+  private readonly toolBlocks = new Map<number, number>();
+  private stopReason = "end_turn";
+  private usage: unknown = null;
+
+  constructor(private readonly requestedModel: string) {}
+
+  push(payload: string): string {
+    if (this.ended) return "";
+    if (payload === "[DONE]") return this.end();
+    let chunk: Chunk;
+    try {
+      chunk = JSON.parse(payload);
+    } catch {
+      return "";
+    }
+    let out = this.start(chunk.id);
+    if (chunk.usage) this.usage = chunk.usage;
+    for (const choice of chunk.choices ?? []) {
+      if ((choice.index ?? 0) !== 0) continue;
+      if (choice.delta) out += this.onDelta(choice.delta);
+      if (choice.finish_reason) this.stopReason = stopReasonOf(choice.finish_reason);
+    }
+    return out;
+  }
+
+  fail(status: number, openaiErrorBody: unknown): string {
+    if (this.ended) return "";
+    this.ended = true;
+    return this.closeBlock() + sse(openAIErrorToAnthropic(status, openaiErrorBody));
+  }
+
+  /** `message_start`, once, before anything else. */
+  private start(id: unknown): string {
+    if (this.started) return "";
+    this.started = true;
     const message = {
       id: messageIdOf(id),
       type: "message",
       role: "assistant",
-      model: requestedModel,
+      model: this.requestedModel,
       content: [],
       stop_reason: null,
       stop_sequence: null,
@@ -55,93 +101,69 @@ export function createAnthropicEventEncoder(requestedModel: string): AnthropicEv
     return sse({ type: "message_start", message });
   }
 
-  function closeBlock(): string {
-    if (!open) return "";
-    const out = sse({ type: "content_block_stop", index: open.index });
-    open = null;
+  private closeBlock(): string {
+    if (!this.open) return "";
+    const out = sse({ type: "content_block_stop", index: this.open.index });
+    this.open = null;
     return out;
   }
 
-  function openBlock(kind: "text" | "tool", block: Json): string {
-    const out = closeBlock();
-    open = { kind, index: blockCount++ };
-    return out + sse({ type: "content_block_start", index: open.index, content_block: block });
+  private openBlock(kind: "text" | "tool", block: Json): string {
+    const out = this.closeBlock();
+    this.open = { kind, index: this.blockCount++ };
+    return out + sse({ type: "content_block_start", index: this.open.index, content_block: block });
   }
 
-  function onDelta(delta: ChunkDelta): string {
+  private onDelta(delta: ChunkDelta): string {
     let out = "";
     if (typeof delta.content === "string" && delta.content !== "") {
-      if (open?.kind !== "text") out += openBlock("text", { type: "text", text: "" });
+      if (this.open?.kind !== "text") out += this.openBlock("text", { type: "text", text: "" });
       out += sse({
         type: "content_block_delta",
-        index: open?.index,
+        index: this.open?.index,
         delta: { type: "text_delta", text: delta.content },
       });
     }
-    for (const call of delta.tool_calls ?? []) {
-      const toolIndex = call.index ?? 0;
-      let blockIndex = toolBlocks.get(toolIndex);
-      if (blockIndex === undefined) {
-        const block = {
-          type: "tool_use",
-          id: call.id ?? `toolu_${toolIndex}`,
-          name: call.function?.name ?? "",
-          input: {},
-        };
-        out += openBlock("tool", block);
-        blockIndex = open?.index ?? 0;
-        toolBlocks.set(toolIndex, blockIndex);
-      }
-      const args = call.function?.arguments;
-      if (args) {
-        out += sse({
-          type: "content_block_delta",
-          index: blockIndex,
-          delta: { type: "input_json_delta", partial_json: args },
-        });
-      }
+    for (const call of delta.tool_calls ?? []) out += this.onToolCall(call);
+    return out;
+  }
+
+  /** A tool call's first delta opens its `tool_use` block; its arguments go to that block. */
+  private onToolCall(call: ToolCallDelta): string {
+    let out = "";
+    const toolIndex = call.index ?? 0;
+    let blockIndex = this.toolBlocks.get(toolIndex);
+    if (blockIndex === undefined) {
+      const block = {
+        type: "tool_use",
+        id: call.id ?? `toolu_${toolIndex}`,
+        name: call.function?.name ?? "",
+        input: {},
+      };
+      out += this.openBlock("tool", block);
+      blockIndex = this.open?.index ?? 0;
+      this.toolBlocks.set(toolIndex, blockIndex);
+    }
+    const args = call.function?.arguments;
+    if (args) {
+      out += sse({
+        type: "content_block_delta",
+        index: blockIndex,
+        delta: { type: "input_json_delta", partial_json: args },
+      });
     }
     return out;
   }
 
-  function end(): string {
-    ended = true;
-    let out = start(undefined) + closeBlock();
+  /** `[DONE]`: the stop reason and the usage, then `message_stop`. */
+  private end(): string {
+    this.ended = true;
+    let out = this.start(undefined) + this.closeBlock();
     out += sse({
       type: "message_delta",
-      delta: { stop_reason: stopReason, stop_sequence: null },
-      usage: anthropicUsageOf(usage),
+      delta: { stop_reason: this.stopReason, stop_sequence: null },
+      usage: anthropicUsageOf(this.usage),
     });
     return out + sse({ type: "message_stop" });
   }
-
-  return {
-    push(payload) {
-      if (ended) return "";
-      if (payload === "[DONE]") return end();
-      let chunk: {
-        id?: unknown;
-        choices?: { index?: number; delta?: ChunkDelta; finish_reason?: unknown }[];
-        usage?: unknown;
-      };
-      try {
-        chunk = JSON.parse(payload);
-      } catch {
-        return "";
-      }
-      let out = start(chunk.id);
-      if (chunk.usage) usage = chunk.usage;
-      for (const choice of chunk.choices ?? []) {
-        if ((choice.index ?? 0) !== 0) continue;
-        if (choice.delta) out += onDelta(choice.delta);
-        if (choice.finish_reason) stopReason = stopReasonOf(choice.finish_reason);
-      }
-      return out;
-    },
-    fail(status, openaiErrorBody) {
-      if (ended) return "";
-      ended = true;
-      return closeBlock() + sse(openAIErrorToAnthropic(status, openaiErrorBody));
-    },
-  };
 }

@@ -1,12 +1,19 @@
+import { errorReader } from "../common/error-body";
 import { UnsupportedFeatureError } from "../common/errors";
 import type { Endpoint, ProviderAdapter, Target, UpstreamRequest } from "../types";
-import { parseAnthropicError } from "./error";
+import { parseAnthropicErrorBody } from "./error";
 import { buildMessagesBody } from "./request";
 import { parseMessage } from "./response";
 import { createAnthropicStreamTranslator } from "./stream";
 
-export { anthropicUsage } from "./response";
-export type { AnthropicStreamTranslator } from "./stream";
+export {
+  anthropicErrorTypeOfStatus,
+  anthropicStatusOf,
+  anthropicUsage,
+  anthropicUsageOf,
+  finishReasonOf,
+  stopReasonOf,
+} from "./vocabulary";
 
 /** The Messages API version every request pins. */
 export const ANTHROPIC_VERSION = "2023-06-01";
@@ -40,7 +47,7 @@ export const anthropicAdapter: ProviderAdapter = {
     return createAnthropicStreamTranslator(ctx);
   },
 
-  parseError: parseAnthropicError,
+  parseError: errorReader(parseAnthropicErrorBody),
 };
 
 /** Request headers for Anthropic; the key goes in `x-api-key` only. */

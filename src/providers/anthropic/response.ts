@@ -1,42 +1,7 @@
-import { type ChoiceDraft, completionBody, count, type FinishReason } from "../common/chat-response";
+import { type ChoiceDraft, completionBody } from "../common/chat-response";
 import type { ResponseContext, TokenUsage } from "../types";
 import { JSON_TOOL_NAME } from "./request";
-
-/**
- * Anthropic usage in OpenAI terms: Anthropic's `input_tokens` excludes cache reads and writes,
- * OpenAI's `prompt_tokens` includes them, so the three are summed and the cached parts kept apart.
- * Anthropic does not report thinking tokens separately: they are in `output_tokens`.
- * @example anthropicUsage({ input_tokens: 5, cache_read_input_tokens: 100, output_tokens: 7 })
- */
-export function anthropicUsage(raw: unknown): TokenUsage | null {
-  if (!raw || typeof raw !== "object") return null;
-  const u = raw as Record<string, unknown>;
-  const cacheRead = count(u.cache_read_input_tokens);
-  const cacheWrite = count(u.cache_creation_input_tokens);
-  return {
-    promptTokens: count(u.input_tokens) + cacheRead + cacheWrite,
-    completionTokens: count(u.output_tokens),
-    cachedReadTokens: cacheRead,
-    cacheWriteTokens: cacheWrite,
-    reasoningTokens: 0,
-  };
-}
-
-/** Anthropic's `stop_reason` as an OpenAI `finish_reason`. */
-export function finishReasonOf(stopReason: unknown): FinishReason {
-  switch (stopReason) {
-    case "max_tokens":
-    case "model_context_window_exceeded":
-      return "length";
-    case "tool_use":
-      return "tool_calls";
-    case "refusal":
-      return "content_filter";
-    default:
-      // end_turn, stop_sequence, pause_turn
-      return "stop";
-  }
-}
+import { anthropicUsage, finishReasonOf } from "./vocabulary";
 
 interface AnthropicBlock {
   type: string;

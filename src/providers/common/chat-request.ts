@@ -1,3 +1,4 @@
+import { maxOutputTokens } from "../../estimate";
 import { invalidField, UnsupportedFeatureError } from "./errors";
 
 /**
@@ -113,10 +114,9 @@ export function readStop(body: Record<string, unknown>): string[] | undefined {
   return undefined;
 }
 
-/** The caller's output-token cap: `max_completion_tokens` wins over the older `max_tokens`. */
+/** The caller's output-token cap for a chat body, read as the gateway's estimates read it. */
 export function readMaxTokens(body: Record<string, unknown>): number | undefined {
-  const value = body.max_completion_tokens ?? body.max_tokens;
-  return typeof value === "number" ? value : undefined;
+  return maxOutputTokens("chat", body) ?? undefined;
 }
 
 /** A number field, or undefined when absent or not a number. */

@@ -1,3 +1,5 @@
+import { toBase64 } from "../../encoding";
+
 /**
  * Re-encodes an OpenAI embeddings body for `encoding_format: "base64"` (little-endian float32,
  * as OpenAI sends it): needed for every upstream that answers with number arrays regardless,
@@ -17,10 +19,5 @@ function float32Base64(values: number[]): string {
   const bytes = new Uint8Array(values.length * 4);
   const view = new DataView(bytes.buffer);
   for (const [i, value] of values.entries()) view.setFloat32(i * 4, value, true);
-  let binary = "";
-  // Chunked: String.fromCharCode takes its bytes as arguments, and arguments are bounded.
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
+  return toBase64(bytes);
 }

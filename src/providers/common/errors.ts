@@ -1,5 +1,4 @@
 import { GatewayError } from "../../errors";
-import type { ProviderError } from "../types";
 
 /**
  * A request this provider cannot serve (an endpoint it lacks, a content kind it cannot take).
@@ -8,20 +7,18 @@ import type { ProviderError } from "../types";
  */
 export class UnsupportedFeatureError extends GatewayError {
   constructor(message: string, param: string | null = null, code = "unsupported_feature") {
-    super(400, "invalid_request_error", message, code, param);
+    super({ status: 400, type: "invalid_request_error", message, code, param });
     this.name = "UnsupportedFeatureError";
   }
 }
 
 /** A malformed field in the caller's body that a translation cannot carry over. */
 export function invalidField(message: string, param: string): GatewayError {
-  return new GatewayError(400, "invalid_request_error", message, "invalid_value", param);
+  return new GatewayError({
+    status: 400,
+    type: "invalid_request_error",
+    message,
+    code: "invalid_value",
+    param,
+  });
 }
-
-/** The error a translator reports for a mid-stream failure event whose body it cannot read. */
-export const UNREADABLE_STREAM_ERROR: ProviderError = Object.freeze({
-  message: "The upstream stream failed.",
-  type: "api_error",
-  code: null,
-  param: null,
-});

@@ -16,20 +16,22 @@ interface GoogleError {
   code?: unknown;
   message?: unknown;
   status?: unknown;
-  details?: { reason?: unknown }[];
+  details?: unknown;
 }
 
 /**
  * `{"error":{"code","message","status"}}` (or the one-element array the streaming endpoint
  * sometimes wraps it in) as an OpenAI-shaped error, or null if it is not one. A bad key is a 400
  * INVALID_ARGUMENT at Google; its `API_KEY_INVALID` reason makes it an authentication error here.
+ * @example parseGeminiErrorBody({ error: { code: 429, message: "Quota", status: "RESOURCE_EXHAUSTED" } })
  */
 export function parseGeminiErrorBody(body: unknown): ProviderError | null {
   const container = Array.isArray(body) ? body[0] : body;
   const error = (container as { error?: GoogleError } | null)?.error;
   if (!error || typeof error.message !== "string") return null;
   const status = typeof error.status === "string" ? error.status : "";
-  if (error.details?.some((detail) => detail.reason === "API_KEY_INVALID")) {
+  const details: unknown[] = Array.isArray(error.details) ? error.details : [];
+  if (details.some((detail) => (detail as { reason?: unknown } | null)?.reason === "API_KEY_INVALID")) {
     return { message: error.message, type: "authentication_error", code: "invalid_api_key", param: null };
   }
   return {
@@ -38,18 +40,4 @@ export function parseGeminiErrorBody(body: unknown): ProviderError | null {
     code: status ? status.toLowerCase() : null,
     param: null,
   };
-}
-
-/**
- * A Gemini error response as an OpenAI-shaped error; anything else becomes a generic message.
- * @example parseGeminiError(429, '{"error":{"code":429,"message":"Quota","status":"RESOURCE_EXHAUSTED"}}')
- */
-export function parseGeminiError(status: number, bodyText: string): ProviderError {
-  try {
-    const parsed = parseGeminiErrorBody(JSON.parse(bodyText));
-    if (parsed) return parsed;
-  } catch {
-    // Not JSON: fall through.
-  }
-  return { message: `Upstream returned HTTP ${status}.`, type: "api_error", code: null, param: null };
 }

@@ -1,14 +1,14 @@
+import { errorReader } from "../common/error-body";
 import { UnsupportedFeatureError } from "../common/errors";
 import type { Endpoint, ProviderAdapter, Target, UpstreamRequest } from "../types";
 import { buildEmbeddingsRequest, parseEmbeddings } from "./embeddings";
-import { parseGeminiError } from "./error";
+import { parseGeminiErrorBody } from "./error";
 import { buildGenerateContentBody } from "./request";
 import { parseGenerateContent } from "./response";
 import { createGeminiStreamTranslator } from "./stream";
 
 export { hasRemoteImages, type ImageFetcher, inlineRemoteImages } from "./remote-images";
 export { geminiUsage } from "./response";
-export type { GeminiStreamTranslator } from "./stream";
 
 /**
  * The Gemini API wire format (`kind: gemini`, base URL like
@@ -39,7 +39,7 @@ export const geminiAdapter: ProviderAdapter = {
     return createGeminiStreamTranslator(ctx);
   },
 
-  parseError: parseGeminiError,
+  parseError: errorReader(parseGeminiErrorBody),
 };
 
 /** Request headers for Gemini; the key goes in `x-goog-api-key`, never in the URL. */

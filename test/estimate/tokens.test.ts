@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { countTextTokens, estimatePromptTokens, estimateRequestTokens, IMAGE_TOKENS } from "../../src/limits";
+import {
+  countTextTokens,
+  estimatePromptTokens,
+  estimateUsage,
+  IMAGE_TOKENS,
+  maxOutputTokens,
+  requestWorstCase,
+} from "../../src/estimate";
 
 const FOX = "The quick brown fox jumps over the lazy dog."; // 10 tokens in o200k_base
 
@@ -81,10 +88,39 @@ describe("token estimates (gpt-tokenizer, o200k_base)", () => {
   });
 
   it("reserves prompt + max output tokens (times n), with the route's default when the body sets none", () => {
-    const body = { messages: [{ role: "user", content: "hi" }] };
+    const body = { model: "m", messages: [{ role: "user", content: "hi" }] };
     const prompt = estimatePromptTokens(body);
-    expect(estimateRequestTokens(body, 4096)).toBe(prompt + 4096);
-    expect(estimateRequestTokens({ ...body, max_tokens: 100 }, 4096)).toBe(prompt + 100);
-    expect(estimateRequestTokens({ ...body, max_completion_tokens: 50, n: 3 }, 4096)).toBe(prompt + 150);
+    const reserve = (b: Record<string, unknown>) =>
+      requestWorstCase({
+        endpoint: "chat",
+        body: b,
+        promptTokens: estimatePromptTokens(b),
+        maxOutputTokens: maxOutputTokens("chat", b) ?? 4096,
+        targets: [],
+        price: () => null,
+      }).tokens;
+    expect(reserve(body)).toBe(prompt + 4096);
+    expect(reserve({ ...body, max_tokens: 100 })).toBe(prompt + 100);
+    expect(reserve({ ...body, max_completion_tokens: 50, n: 3 })).toBe(prompt + 150);
+  });
+
+  it("reads the output cap per endpoint: max_completion_tokens first for chat, max_tokens for completions", () => {
+    expect(maxOutputTokens("chat", { max_completion_tokens: 50, max_tokens: 100 })).toBe(50);
+    expect(maxOutputTokens("chat", { max_completion_tokens: null, max_tokens: 100 })).toBe(100);
+    expect(maxOutputTokens("chat", {})).toBeNull();
+    expect(maxOutputTokens("completions", { max_completion_tokens: 50, max_tokens: 100 })).toBe(100);
+    expect(maxOutputTokens("completions", {})).toBeNull();
+    expect(maxOutputTokens("embeddings", { max_tokens: 100 })).toBe(0);
+  });
+
+  it("estimates unreported usage from the prompt estimate and the delivered text", () => {
+    expect(estimateUsage(321, "hello world")).toEqual({
+      promptTokens: 321,
+      completionTokens: 2,
+      cachedReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+    });
+    expect(estimateUsage(5, "").completionTokens).toBe(0);
   });
 });

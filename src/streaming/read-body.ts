@@ -1,3 +1,5 @@
+import { startTimer } from "../timers";
+
 /** A time limit on reading a whole body; `timedOut()` is thrown once it passes. */
 export interface ReadDeadline {
   ms: number;
@@ -9,9 +11,9 @@ export interface ReadDeadline {
  * absent or lie): the stream is cancelled and `tooLarge()` is thrown. With a `deadline`, a body
  * that has not ended within `deadline.ms` in total is cancelled too and `deadline.timedOut()` is
  * thrown: a sender that stalls, or trickles a byte at a time, cannot hold the read open.
- * @example const bytes = await readCapped(request.body, 4 << 20, () => new Error("too large"), { ms: 30_000, timedOut: () => new Error("timeout") })
+ * @example const bytes = await readBody(request.body, 4 << 20, () => new Error("too large"), { ms: 30_000, timedOut: () => new Error("timeout") })
  */
-export async function readCapped(
+export async function readBody(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
   tooLarge: () => Error,
@@ -19,13 +21,11 @@ export async function readCapped(
 ): Promise<Uint8Array> {
   if (!body) return new Uint8Array();
   const reader = body.getReader();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   // One timer per body (not per read); every read races it.
-  const expired = deadline
-    ? new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(deadline.timedOut()), deadline.ms);
-      })
-    : null;
+  const timer = deadline ? startTimer(deadline.ms) : null;
+  const expired = timer?.elapsed.then((): never => {
+    throw deadline?.timedOut();
+  });
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
@@ -42,7 +42,7 @@ export async function readCapped(
     reader.cancel().catch(() => {});
     throw err;
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
   }
   const bytes = new Uint8Array(size);
   let offset = 0;

@@ -1,4 +1,4 @@
-import type { Endpoint } from "../providers";
+import type { Endpoint } from "../providers/types";
 
 /** The most one request may use, reserved before the upstream call and settled to the real use after. */
 export interface WorstCase {

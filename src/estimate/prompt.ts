@@ -1,10 +1,5 @@
-import { countTokens } from "gpt-tokenizer/encoding/o200k_base";
-
-/**
- * Token estimates for reservations (and for metering when a provider reports no usage), with the
- * o200k_base encoding of current OpenAI models. Other vendors' tokenizers differ by some percent:
- * fine for a reservation that settles to the real usage afterwards.
- */
+import { isPlainObject } from "../plain-object";
+import { countPromptText } from "./tokenizer";
 
 /** Chat framing per message (role, separators), as OpenAI's cookbook counts it. */
 const TOKENS_PER_MESSAGE = 3;
@@ -19,48 +14,6 @@ const EXACT_CHARS_PER_BODY = 100_000;
 /** Characters per token assumed before any text has been tokenized. */
 const DEFAULT_CHARS_PER_TOKEN = 4;
 
-/** Special-token strings in user text are counted as plain text, never rejected. */
-const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
-
-/**
- * Tokens in one text with the o200k_base encoding.
- * @example countTextTokens("hello world") // 2
- */
-export function countTextTokens(text: string): number {
-  return text.length === 0 ? 0 : countTokens(text, PLAIN_TEXT);
-}
-
-/**
- * Token counts of prompt texts seen lately. Prompt texts repeat across requests (a system prompt;
- * every earlier turn of a conversation comes again with the next one), and tokenizing costs
- * ~0.2 us of CPU per character where a lookup costs a hash of the string. Bounded by characters
- * held; the oldest entries go first.
- */
-class CountMemo {
-  private readonly counts = new Map<string, number>();
-  private chars = 0;
-
-  constructor(private readonly maxChars: number) {}
-
-  count(text: string): number {
-    const known = this.counts.get(text);
-    if (known !== undefined) return known;
-    const tokens = countTextTokens(text);
-    if (text.length <= this.maxChars / 16) {
-      this.counts.set(text, tokens);
-      this.chars += text.length;
-      for (const old of this.counts.keys()) {
-        if (this.chars <= this.maxChars) break;
-        this.counts.delete(old);
-        this.chars -= old.length;
-      }
-    }
-    return tokens;
-  }
-}
-
-const promptCounts = new CountMemo(1_000_000);
-
 /** Counts texts exactly up to a character budget, then extrapolates from the ratio seen so far. */
 class Counter {
   private exactCharsLeft = EXACT_CHARS_PER_BODY;
@@ -71,7 +24,7 @@ class Counter {
   text(value: string): void {
     if (value.length === 0) return;
     if (value.length <= this.exactCharsLeft) {
-      const tokens = promptCounts.count(value);
+      const tokens = countPromptText(value);
       this.exactCharsLeft -= value.length;
       this.charsSeen += value.length;
       this.tokensSeen += tokens;
@@ -101,7 +54,7 @@ class Counter {
   }
 
   private part(part: unknown): void {
-    if (!isRecord(part)) {
+    if (!isPlainObject(part)) {
       this.value(part);
       return;
     }
@@ -117,7 +70,7 @@ class Counter {
   message(message: unknown): void {
     this.add(TOKENS_PER_MESSAGE);
     // Items without content (e.g. a Responses function_call) count as their JSON.
-    if (!isRecord(message) || message.content === undefined) {
+    if (!isPlainObject(message) || message.content === undefined) {
       this.value(message);
       return;
     }
@@ -136,7 +89,7 @@ class Counter {
  */
 export function estimatePromptTokens(body: unknown): number {
   const counter = new Counter();
-  if (!isRecord(body)) {
+  if (!isPlainObject(body)) {
     counter.value(body);
     return counter.total;
   }
@@ -148,7 +101,7 @@ export function estimatePromptTokens(body: unknown): number {
     counter.value(body.prompt); // completions: string, strings, token ids
   } else if (body.input !== undefined) {
     if (typeof body.instructions === "string") counter.text(body.instructions); // Responses
-    if (Array.isArray(body.input) && body.input.some(isRecord)) {
+    if (Array.isArray(body.input) && body.input.some(isPlainObject)) {
       for (const item of body.input) counter.message(item);
     } else {
       counter.value(body.input); // embeddings: string, strings, token ids
@@ -159,29 +112,5 @@ export function estimatePromptTokens(body: unknown): number {
   return counter.total;
 }
 
-/**
- * Tokens to reserve for a generating request (chat, completions, responses, messages): its prompt
- * estimate plus the most it may generate (`max_completion_tokens`, `max_tokens` or
- * `max_output_tokens`, else `defaultMaxOutput`), times `n`. Embeddings: use estimatePromptTokens.
- * @example estimateRequestTokens(body, route.max_output_tokens)
- */
-export function estimateRequestTokens(body: unknown, defaultMaxOutput: number): number {
-  const prompt = estimatePromptTokens(body);
-  if (!isRecord(body)) return prompt + defaultMaxOutput;
-  const max =
-    firstPositive(body.max_completion_tokens, body.max_tokens, body.max_output_tokens) ?? defaultMaxOutput;
-  const choices = firstPositive(body.n) ?? 1;
-  return prompt + max * choices;
-}
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
 const isTokenIds = (value: unknown): value is number[] =>
   Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "number");
-
-function firstPositive(...values: unknown[]): number | undefined {
-  for (const value of values)
-    if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
-  return undefined;
-}

@@ -1,0 +1,33 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../context";
+import type { Admission } from "../limits/types";
+import type { RequestMeter } from "../metering";
+
+/** A request past the gate: its usage record and its reservations, settled once it ends. */
+export interface Metered {
+  record: RequestMeter;
+  admission: Admission;
+}
+
+/** How a request ended, as its usage row records it. */
+export type RequestOutcome = Parameters<RequestMeter["finish"]>[0];
+
+/**
+ * Settles a request off the hot path, in waitUntil: releases its reservations to the real spend
+ * and writes its one usage row. A stream passes the promise of its outcome.
+ * @example settle(c, metered, { status: 200, errorCode: null, usage, usageSource: "provider" })
+ */
+export function settle(
+  c: Context<AppEnv>,
+  metered: Metered,
+  outcome: RequestOutcome | Promise<RequestOutcome>,
+): void {
+  const release = (ended: RequestOutcome) => {
+    const settled = metered.record.finish(ended);
+    return Promise.all([
+      metered.admission.settle({ tokens: settled.tokens, costMicros: settled.costMicros }),
+      settled.write(),
+    ]);
+  };
+  c.executionCtx.waitUntil(outcome instanceof Promise ? outcome.then(release) : release(outcome));
+}
