@@ -37,6 +37,8 @@ export function benchConfig(mockUrl: string): Record<string, unknown> {
     },
     plans: { bench: BENCH_PLAN },
     default_plan: "bench",
+    // SLUICE_BENCH_METRICS=off measures the gateway without live metrics, to compare.
+    metrics: { enabled: process.env.SLUICE_BENCH_METRICS !== "off" },
   };
 }
 

@@ -57,6 +57,21 @@ export async function buildWorker(target: BuildTarget, outdir: string): Promise<
   };
 }
 
+/**
+ * Reads a bundle `npm run build` already wrote (to dist/), for self-hosting without rebuilding.
+ * @example const bundle = readBundle(join(root, "dist"), join(root, "wrangler.toml"));
+ */
+export function readBundle(dir: string, configPath: string, entry = "index.js"): Bundle {
+  const { date, flags } = readCompatibility(configPath);
+  return {
+    name: "gateway",
+    dir,
+    modules: listModules(dir, entry),
+    compatibilityDate: date,
+    compatibilityFlags: flags,
+  };
+}
+
 /** Runs `wrangler deploy --dry-run <args>` in `root`; rejects with wrangler's output when it fails. */
 function wranglerBuild(root: string, args: string[]): Promise<void> {
   const wrangler = join(root, "node_modules", ".bin", "wrangler");

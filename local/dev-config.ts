@@ -5,7 +5,13 @@
 export function devConfig(mockUrl: string): Record<string, unknown> {
   return {
     providers: {
-      "mock-openai": { kind: "openai", base_url: `${mockUrl}/v1`, api_key_secret: "MOCK_API_KEY" },
+      // Speaks the Responses API as OpenAI does: /v1/responses goes to it natively.
+      "mock-openai": {
+        kind: "openai",
+        base_url: `${mockUrl}/v1`,
+        api_key_secret: "MOCK_API_KEY",
+        responses_api: true,
+      },
       "mock-deepseek": { kind: "openai", base_url: `${mockUrl}/v1`, api_key_secret: "MOCK_API_KEY" },
       "mock-anthropic": { kind: "anthropic", base_url: mockUrl, api_key_secret: "MOCK_API_KEY" },
       "mock-gemini": { kind: "gemini", base_url: `${mockUrl}/v1beta`, api_key_secret: "MOCK_API_KEY" },

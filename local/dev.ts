@@ -6,9 +6,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { generateSigningKey, importSigningKey, mintKey } from "../src/auth";
-import { loadConfig } from "../src/config";
+import { loadDevSetup } from "./dev-setup";
 import { startStack } from "./stack";
-import { devRuntime, prebuildWorker, type ServedWorker, serveWorker } from "./worker";
+import { devRuntime, prebuildWorker, ROOT, type ServedWorker, serveWorker } from "./worker";
 
 const port = Number(process.env.PORT ?? 8787);
 
@@ -37,14 +37,22 @@ async function main(): Promise<void> {
     { issuer: "sluice", audience: "sluice" },
   );
   const adminToken = `sk-admin-${randomBytes(24).toString("hex")}`;
+  // Fail here, with the path of the bad field (or the missing key), rather than on the first request.
+  let setup: ReturnType<typeof loadDevSetup>;
+  try {
+    setup = loadDevSetup({ root: ROOT, mockUrl: stack.mockUrl, env: process.env });
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
   const vars: Record<string, string> = {
     ...stack.bindings,
+    ...setup.secrets,
+    SLUICE_CONFIG: setup.configJson,
     SLUICE_JWKS: JSON.stringify({ keys: [pair.publicJwk] }),
     SLUICE_SIGNING_KEY: JSON.stringify(pair.privateJwk),
     ADMIN_TOKEN: adminToken,
   };
-  // Fail here, with the path of the bad field, rather than on the first request.
-  const config = loadConfig({ SLUICE_CONFIG: vars.SLUICE_CONFIG });
 
   try {
     worker = await serveWorker({ vars, port, runtime, prebuilt, watch: true, cron: true });
@@ -63,7 +71,10 @@ async function main(): Promise<void> {
   console.log(
     [
       "",
-      "sluice is running on embedded local services (mock provider, Redis, Postgres).",
+      `sluice is running on local services: Redis ${redisLabel(stack.redisKind)}, Postgres ${stack.postgresKind === "pglite" ? "embedded (PGlite)" : "from DATABASE_URL"}, the mock provider.`,
+      setup.source === "mock"
+        ? "Config: the mock setup (add sluice.config.json for your own, see sluice.config.example.json)."
+        : `Config: ${setup.source === "mock+keys" ? "the mock setup, with real vendors for the keys you set" : setup.source}; provider keys: ${Object.keys(setup.secrets).join(", ") || "none"} (values not shown).`,
       "",
       `OPENAI_BASE_URL=${base}/v1`,
       `OPENAI_API_KEY=${demo.token}`,
@@ -73,13 +84,19 @@ async function main(): Promise<void> {
       `curl ${base}/v1/chat/completions -H "Authorization: Bearer ${demo.token}" -H "Content-Type: application/json" -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello!"}]}'`,
       "",
       `Dashboard: ${base}/admin/dashboard (paste SLUICE_ADMIN_TOKEN when asked)`,
-      `Models: ${Object.keys(config.routes).join(", ")}. Ctrl-C stops everything.`,
+      `Models: ${Object.entries(setup.routes)
+        .map(([model, providers]) => `${model} (${providers.join(" → ")})`)
+        .join(", ")}. Ctrl-C stops everything.`,
       runtime === "wrangler"
         ? "Served by wrangler dev (DevTools on). Unsafe under load: it opens a connection per streamed chunk and its DevTools reports carry binding values."
         : "Served like production: the built bundle on workerd. Edits under src/ rebuild and reload it.",
       "",
     ].join("\n"),
   );
+}
+
+function redisLabel(kind: string): string {
+  return kind === "embedded" ? "embedded (redis-server is not on the PATH)" : "redis-server";
 }
 
 main().catch((err: Error) => {

@@ -7,7 +7,7 @@ import { startPostgresEngine } from "./postgres/engine";
 import { migrateDatabase } from "./postgres/migrate";
 import { neonConnectionString, startNeonProxy } from "./postgres/neon-http";
 import { startRedisBridge } from "./redis/bridge";
-import { startRedisServer } from "./redis/server";
+import { type RedisKind, startRedisServer } from "./redis/server";
 
 export interface StackOptions {
   /** A real Postgres to use; without it, PGlite runs embedded. */
@@ -21,11 +21,13 @@ export interface Stack {
   mockUrl: string;
   controlUrl: string;
   postgresKind: "postgres" | "pglite";
+  /** `redis-server` from the PATH, or the embedded Redis when it is absent. */
+  redisKind: RedisKind;
   stop(): Promise<void>;
 }
 
 /**
- * Starts redis-server + the Upstash REST bridge, Postgres (real or PGlite) + the Neon endpoint
+ * Starts Redis (redis-server, or the embedded one when it is not on the PATH) + the Upstash REST bridge, Postgres (real or PGlite) + the Neon endpoint
  * (migrated), the mock provider and a control endpoint tests inside workerd can call.
  * The one launcher behind both `npm run dev` and the tests' global setup.
  */
@@ -72,6 +74,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       mockUrl: mock.url,
       controlUrl: control.url,
       postgresKind: engine.kind,
+      redisKind: redis.kind,
       stop: () => stopAll(stops),
     };
   } catch (err) {

@@ -7,7 +7,8 @@ import { waitFor } from "./net";
 import type { OutputSink } from "./workerd";
 import { discardBuild, type PendingBuild, serveBuiltWorker, startBuild } from "./workerd-serve";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+/** The repository root. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
  * How the worker is served locally:

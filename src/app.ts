@@ -2,7 +2,10 @@ import { Hono } from "hono";
 import { adminRoutes } from "./admin";
 import type { AppEnv } from "./context";
 import { errorResponse, GatewayError } from "./errors";
+import { geminiErrors, geminiKey, geminiRoutes } from "./inbound/gemini";
 import { anthropicErrors, messagesRoutes } from "./inbound/messages";
+import { responsesRoutes } from "./inbound/responses-api";
+import { traceRequests } from "./observability/middleware";
 import { authenticate } from "./proxy/authenticate";
 import { clientRequestId } from "./proxy/client-request-id";
 import { openaiRoutes } from "./proxy/routes";
@@ -19,6 +22,7 @@ const KNOWN_PATHS = new Set([
   "/v1/models",
   "/v1/messages",
   "/v1/messages/count_tokens",
+  "/v1/responses",
 ]);
 
 /**
@@ -50,13 +54,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.get("/healthz", (c) => c.json({ status: "ok" }));
 
   app.route("/admin", adminRoutes());
-  // One registration per path: in Hono "/x/*" also matches "/x".
-  app.use("/v1/messages/*", anthropicErrors());
-  app.use("/v1/*", clientRequestId());
-  app.use("/v1/*", authenticate());
-  app.use("/v1/*", requireScope());
-  app.route("/v1", openaiRoutes());
-  app.route("/v1", messagesRoutes());
+  mountApis(app);
 
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
@@ -86,6 +84,26 @@ export function createApp(services: Services): Hono<AppEnv> {
   });
 
   return app;
+}
+
+/** The proxied APIs under /v1 and /v1beta, each behind the key, scope and error-shape middleware. */
+function mountApis(app: Hono<AppEnv>): void {
+  // One registration per path: in Hono "/x/*" also matches "/x".
+  app.use("/v1/messages/*", anthropicErrors());
+  // Gemini API calls (POST .../models/{model}:{method}) under /v1beta, and under /v1 where the
+  // Google SDK sends them given a base URL: Google's error shape, keys as its SDKs send them.
+  app.use("/v1/models/*", geminiErrors());
+  app.use("/v1beta/*", geminiErrors());
+  for (const base of ["/v1/*", "/v1beta/*"]) {
+    app.use(base, traceRequests(), clientRequestId());
+    app.use(base, authenticate(geminiKey));
+    app.use(base, requireScope());
+  }
+  app.route("/v1", openaiRoutes());
+  app.route("/v1", messagesRoutes());
+  app.route("/v1", responsesRoutes());
+  app.route("/v1", geminiRoutes());
+  app.route("/v1beta", geminiRoutes());
 }
 
 /** Names an error for logs without its stack or any request data. */

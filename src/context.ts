@@ -1,6 +1,7 @@
 import type { KeyIdentity } from "./auth";
 import type { GatewayEnv } from "./config";
 import type { ErrorShape } from "./errors";
+import type { RequestTrace } from "./observability";
 import type { ServerTiming } from "./proxy/timing";
 import type { Services } from "./services";
 
@@ -20,6 +21,8 @@ export interface RequestVariables {
   tags: Record<string, string> | null;
   /** The caller's API's error body, set by that API's routes; unset, errors are OpenAI-shaped. */
   errorShape?: ErrorShape;
+  /** The request's OpenTelemetry trace, when tracing is configured. */
+  trace?: RequestTrace;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { createApp } from "./app";
 import { ConfigError, type GatewayEnv } from "./config";
 import { errorResponse, GatewayError } from "./errors";
+import { purgeExpiredTurns } from "./inbound/responses";
 import { flushSpool } from "./metering";
+import { deliverAlerts } from "./observability";
 import { createServices, type Services } from "./services";
 
 let cached: { env: GatewayEnv; services: Services; app: ReturnType<typeof createApp> } | undefined;
@@ -33,13 +35,24 @@ export default {
     }
   },
 
-  /** Cron trigger: moves usage rows spooled while Postgres was down into Postgres. */
+  /** Cron trigger: moves usage rows spooled while Postgres was down into Postgres; sends queued alerts. */
   async scheduled(_controller, env, ctx) {
     const { services } = built(env);
     ctx.waitUntil(
       // While Postgres is still down the rows stay spooled for the next run.
       flushSpool(services.db, services.redis, { log: services.log }).catch(() =>
         services.log("warn", "usage spool flush failed; rows stay spooled"),
+      ),
+    );
+    // Stored Responses API answers past their retention (config `responses.retention_days`).
+    ctx.waitUntil(
+      purgeExpiredTurns(services.db, services.now()).catch(() =>
+        services.log("warn", "purging expired stored responses failed; the next run retries"),
+      ),
+    );
+    ctx.waitUntil(
+      deliverAlerts({ ...services, fetcher: (input, init) => fetch(input, init) }).catch(() =>
+        services.log("warn", "alert delivery failed; alerts stay queued"),
       ),
     );
   },

@@ -3,11 +3,19 @@ import { createKeyVerifier, importSigningKey, type KeyVerifier, parseJwks, type 
 import { type Config, type GatewayEnv, loadConfig } from "./config";
 import { createDatabase, type Database } from "./db";
 import { GatewayError } from "./errors";
-import { createGate, createLimitsRedis, createRevocationCache, type RevocationCache } from "./limits";
+import {
+  createGate,
+  createLimitsRedis,
+  createRevocationCache,
+  type RevocationCache,
+  scriptRunner,
+} from "./limits";
 import type { Gate } from "./limits/types";
 import { consoleLog, type Log } from "./log";
 import { createMeter, createUsageWriter, type Meter } from "./metering";
-import { type BreakerTransition, breakerRedisKey, CircuitBreakers } from "./routing";
+import { createMetrics, type Metrics } from "./metrics";
+import { createBreakerPublisher, createTracing, type Tracing } from "./observability";
+import { type BreakerTransition, CircuitBreakers } from "./routing";
 import { sleep } from "./timers";
 
 /** Everything a request needs, built once per isolate from env; tests override parts of it. */
@@ -31,8 +39,12 @@ export interface Services {
   /** Revocation for routes that skip the gate (memoised reads). */
   revocations: RevocationCache;
   meter: Meter;
+  /** Live metrics: finished requests counted in the isolate, sent with the settlement batches. */
+  metrics: Metrics;
+  /** OpenTelemetry traces; null unless `tracing.otlp_endpoint` is configured. */
+  tracing: Tracing | null;
   breakers: CircuitBreakers;
-  /** Shares a breaker transition with every instance through Redis (run in waitUntil). */
+  /** Shares a breaker transition with every instance through Redis, counts and alerts it (run in waitUntil). */
   publishBreaker(target: string, transition: NonNullable<BreakerTransition>): Promise<void>;
 }
 
@@ -52,6 +64,9 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
   });
   const db = createDatabase(requireBinding(env, "DATABASE_URL"), env.NEON_FETCH_ENDPOINT);
   const breakers = new CircuitBreakers(config.breaker, now);
+  // One runner for the gate and the metrics: a tick's commands share one pipeline request.
+  const runner = scriptRunner(redis);
+  const metrics = createMetrics({ runner, config: config.metrics, now, log });
   let signing: Promise<SigningKey> | undefined;
   return {
     env,
@@ -82,25 +97,40 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
     },
     redis,
     db,
-    gate: createGate({ redis, config, now, log }),
+    gate: createGate({ redis, config, now, log, runner, companions: [metrics] }),
     revocations: createRevocationCache(redis, now),
     meter: createMeter({
       prices: config.prices,
       writer: createUsageWriter({ db, redis, log }),
       now,
     }),
+    metrics,
+    tracing: createTracing({
+      config: config.tracing,
+      headers: collectorHeaders(env, config.tracing.headers_secret),
+      // Not `fetcher`: tests count upstream calls through it.
+      fetcher: (input, init) => fetch(input, init),
+      now,
+      log,
+    }),
     breakers,
-    async publishBreaker(target, transition) {
-      const key = breakerRedisKey(target);
-      try {
-        if ("opened" in transition)
-          await redis.set(key, String(transition.until), { pxat: transition.until });
-        else await redis.del(key);
-      } catch {
-        log("warn", "could not share breaker state", { target });
-      }
-    },
+    // Shared state, the openings counter and the alert: one script per transition.
+    publishBreaker: createBreakerPublisher({ runner, config, now, log }),
   };
+}
+
+/** The collector's extra headers: a JSON object of strings in the named secret, else none. */
+function collectorHeaders(env: GatewayEnv, secret: string | undefined): Record<string, string> {
+  const raw = secret ? env[secret] : undefined;
+  if (typeof raw !== "string") return {};
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== "object" || parsed === null) return {};
+    const strings = Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === "string");
+    return Object.fromEntries(strings);
+  } catch {
+    return {};
+  }
 }
 
 function requireBinding(env: GatewayEnv, name: string): string {

@@ -1,11 +1,15 @@
 /** POST /v1/messages: the Anthropic Messages API, JSON and SSE events, with Anthropic's errors and usage. */
 
+import { cacheUse } from "./anthropic-cache";
+import { type MockThinking, plannedThinking, thinkingProblem } from "./anthropic-thinking";
 import { type Frame, SSE_LF } from "./exchange";
 import {
   type Conversation,
+  lastUserText,
   MESSAGE_OVERHEAD_TOKENS,
   type MockUsage,
   planReply,
+  promptTokensOf,
   type ReplyPlan,
   textOfContent,
 } from "./reply";
@@ -80,7 +84,10 @@ export function anthropicUsage(usage: MockUsage): Record<string, unknown> {
     input_tokens: usage.promptTokens - usage.cachedTokens - usage.cacheWriteTokens,
     cache_creation_input_tokens: usage.cacheWriteTokens,
     cache_read_input_tokens: usage.cachedTokens,
-    cache_creation: { ephemeral_5m_input_tokens: usage.cacheWriteTokens, ephemeral_1h_input_tokens: 0 },
+    cache_creation: {
+      ephemeral_5m_input_tokens: usage.cacheWriteTokens - (usage.cacheWrite1hTokens ?? 0),
+      ephemeral_1h_input_tokens: usage.cacheWrite1hTokens ?? 0,
+    },
     output_tokens: usage.outputTokens,
     service_tier: "standard",
   };
@@ -88,17 +95,27 @@ export function anthropicUsage(usage: MockUsage): Record<string, unknown> {
 
 const STOP_REASONS = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use" } as const;
 
-function contentBlocks(plan: ReplyPlan): Record<string, unknown>[] {
-  if (plan.toolCalls.length === 0) return [{ type: "text", text: plan.text }];
-  return plan.toolCalls.map((c) => ({
-    type: "tool_use",
-    id: c.id,
-    name: c.name,
-    input: JSON.parse(c.arguments),
-  }));
+/** A reply plan with the thinking block that comes before it, when thinking is on. */
+type AnthropicPlan = ReplyPlan & { thinking: MockThinking | null };
+
+function contentBlocks(plan: AnthropicPlan): Record<string, unknown>[] {
+  const { thinking } = plan;
+  const thought = thinking
+    ? [{ type: "thinking", thinking: thinking.thinking, signature: thinking.signature }]
+    : [];
+  if (plan.toolCalls.length === 0) return [...thought, { type: "text", text: plan.text }];
+  return [
+    ...thought,
+    ...plan.toolCalls.map((c) => ({
+      type: "tool_use",
+      id: c.id,
+      name: c.name,
+      input: JSON.parse(c.arguments),
+    })),
+  ];
 }
 
-function messageObject(ctx: RouteContext, plan: ReplyPlan, streaming: boolean): Record<string, unknown> {
+function messageObject(ctx: RouteContext, plan: AnthropicPlan, streaming: boolean): Record<string, unknown> {
   const usage = anthropicUsage(plan.usage);
   return {
     id: `msg_mock_${ctx.id}`,
@@ -113,14 +130,30 @@ function messageObject(ctx: RouteContext, plan: ReplyPlan, streaming: boolean): 
   };
 }
 
+interface StreamBlock {
+  start: Record<string, unknown>;
+  deltas: Record<string, unknown>[];
+}
+
+/** A thinking block streamed as the real API does: thinking deltas, then one signature delta. */
+function thinkingBlocks(thinking: MockThinking | null): StreamBlock[] {
+  if (!thinking) return [];
+  const deltas: Record<string, unknown>[] = splitIntoPieces(thinking.thinking).map((piece) => ({
+    type: "thinking_delta",
+    thinking: piece,
+  }));
+  deltas.push({ type: "signature_delta", signature: thinking.signature });
+  return [{ start: { type: "thinking", thinking: "", signature: "" }, deltas }];
+}
+
 /** The SSE events of a Messages answer, from message_start to message_stop. */
-function messageFrames(ctx: RouteContext, plan: ReplyPlan): Frame[] {
+function messageFrames(ctx: RouteContext, plan: AnthropicPlan): Frame[] {
   const event = (data: { type: string } & Record<string, unknown>): Frame => ({
     event: data.type,
     data: JSON.stringify(data),
   });
   const frames = [event({ type: "message_start", message: messageObject(ctx, plan, true) })];
-  const blocks: { start: Record<string, unknown>; deltas: Record<string, unknown>[] }[] =
+  const answerBlocks: StreamBlock[] =
     plan.toolCalls.length === 0
       ? [
           {
@@ -135,6 +168,7 @@ function messageFrames(ctx: RouteContext, plan: ReplyPlan): Frame[] {
             partial_json,
           })),
         }));
+  const blocks = [...thinkingBlocks(plan.thinking), ...answerBlocks];
   blocks.forEach((block, index) => {
     frames.push(event({ type: "content_block_start", index, content_block: block.start }));
     if (index === 0) frames.push(event({ type: "ping" }));
@@ -153,6 +187,45 @@ function messageFrames(ctx: RouteContext, plan: ReplyPlan): Frame[] {
   return frames;
 }
 
+/**
+ * The reply, with Anthropic's extras: the thinking block when thinking is on (its tokens a part
+ * of the output), and cache reads and writes from the request's cache_control breakpoints unless
+ * the test declared its own split.
+ */
+function anthropicPlan(body: Record<string, unknown>, ctx: RouteContext): AnthropicPlan {
+  const conversation = anthropicConversation(body);
+  const plan = planReply(conversation, ctx.options, `toolu_mock_${ctx.id}`);
+  const thinking = plannedThinking(body, lastUserText(conversation.messages));
+  const declared = ctx.options.cachedTokens > 0 || ctx.options.cacheWriteTokens > 0;
+  const cache = declared ? null : cacheUse(body);
+  const usage = { ...plan.usage };
+  if (thinking) {
+    usage.outputTokens += thinking.tokens;
+    usage.reasoningTokens += thinking.tokens;
+  }
+  if (cache) {
+    usage.promptTokens = Math.max(usage.promptTokens, cache.read + cache.write);
+    usage.cachedTokens = cache.read;
+    usage.cacheWriteTokens = cache.write;
+    usage.cacheWrite1hTokens = cache.write1h;
+  }
+  return { ...plan, usage, thinking };
+}
+
+/** POST /v1/messages/count_tokens: the prompt as the mock counts it. */
+export const countTokensRoute: Route = {
+  method: "POST",
+  pattern: /^\/v1\/messages\/count_tokens$/,
+  format: anthropicFormat,
+  rawModel: bodyModel,
+  async handle(ctx) {
+    const body = bodyObject(ctx.body);
+    if (ctx.model === "") return ctx.exchange.error(400, "model: Field required");
+    if (!Array.isArray(body.messages)) return ctx.exchange.error(400, "messages: Field required");
+    return ctx.exchange.json({ input_tokens: promptTokensOf(anthropicConversation(body)) });
+  },
+};
+
 /** POST /v1/messages */
 export const messagesRoute: Route = {
   method: "POST",
@@ -164,7 +237,9 @@ export const messagesRoute: Route = {
     if (ctx.model === "") return ctx.exchange.error(400, "model: Field required");
     if (!Array.isArray(body.messages)) return ctx.exchange.error(400, "messages: Field required");
     if (typeof body.max_tokens !== "number") return ctx.exchange.error(400, "max_tokens: Field required");
-    const plan = planReply(anthropicConversation(body), ctx.options, `toolu_mock_${ctx.id}`);
+    const problem = thinkingProblem(body);
+    if (problem) return ctx.exchange.error(400, problem);
+    const plan = anthropicPlan(body, ctx);
     if (body.stream === true) return ctx.exchange.stream(messageFrames(ctx, plan), SSE_LF);
     return ctx.exchange.json(messageObject(ctx, plan, false));
   },

@@ -29,6 +29,18 @@ export const embedContentRoute: Route = {
     }
     if (!Array.isArray(body.requests))
       return ctx.exchange.error(400, "* BatchEmbedContentsRequest.requests: requests is not specified");
+    // As Gemini does: a request that names a model names the model of the URL.
+    const expected = `models/${geminiPathModel(ctx.params)}`;
+    const wrong = body.requests.findIndex((r) => {
+      const model = bodyObject(r).model;
+      return model !== undefined && model !== expected;
+    });
+    if (wrong >= 0) {
+      return ctx.exchange.error(
+        400,
+        `Model names should match in the request and in the path: requests[${wrong}].model is not ${expected}.`,
+      );
+    }
     return ctx.exchange.json({ embeddings: body.requests.map((r) => embed(bodyObject(r))) });
   },
 };

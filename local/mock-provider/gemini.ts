@@ -6,6 +6,7 @@ import {
   MESSAGE_OVERHEAD_TOKENS,
   type MockUsage,
   planReply,
+  promptTokensOf,
   type ReplyPlan,
   textOfContent,
 } from "./reply";
@@ -172,5 +173,22 @@ export const generateContentRoute: Route = {
     return ctx.exchange.json(
       response(ctx, parts, geminiUsageMetadata(plan.usage), FINISH_REASONS[plan.finish]),
     );
+  },
+};
+
+/** POST /v1beta/models/{model}:countTokens: contents (or a whole generateContentRequest) as the mock counts them. */
+export const countTokensRoute: Route = {
+  method: "POST",
+  pattern: /^\/(?:v1beta|v1)\/models\/([^/:]+):countTokens$/,
+  format: geminiFormat,
+  rawModel: geminiPathModel,
+  async handle(ctx) {
+    const body = bodyObject(ctx.body);
+    const request =
+      body.generateContentRequest === undefined ? body : bodyObject(body.generateContentRequest);
+    if (!Array.isArray(request.contents)) {
+      return ctx.exchange.error(400, "* CountTokensRequest.contents: contents is not specified");
+    }
+    return ctx.exchange.json({ totalTokens: promptTokensOf(geminiConversation(request)) });
   },
 };

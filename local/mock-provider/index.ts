@@ -15,6 +15,11 @@
  *   POST /v1/embeddings (`encoding_format: "base64"` honoured), GET /v1/models, GET /v1/models/:id.
  *   Streams end with `data: [DONE]`; the usage-only chunk (`choices: []`) comes only with
  *   `stream_options.include_usage: true`, and then every other chunk has `usage: null`.
+ *   POST /v1/responses (openai-responses.ts): the Responses API, JSON and every stream event
+ *   (reasoning items with summary deltas under `reasoning-tokens`, message text, function calls),
+ *   ending `response.completed` / `response.incomplete`; a mid-stream fault is its `error` event;
+ *   after a `function_call_output` it answers in text; `previous_response_id` is a 400 (the
+ *   gateway sends whole conversations).
  * - Anthropic (needs `x-api-key` → else 401, and `anthropic-version` → else 400): POST /v1/messages.
  *   Streams: message_start, content_block_start, ping, content_block_delta (text_delta /
  *   input_json_delta), content_block_stop, message_delta, message_stop.

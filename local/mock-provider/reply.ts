@@ -52,6 +52,8 @@ export interface MockUsage {
   cachedTokens: number;
   /** Prompt tokens written to cache (a part of promptTokens). */
   cacheWriteTokens: number;
+  /** The part of cacheWriteTokens written with a 1-hour TTL (Anthropic). */
+  cacheWrite1hTokens?: number;
   /** All output tokens, reasoning included. */
   outputTokens: number;
   /** Reasoning tokens (a part of outputTokens). */

@@ -1,13 +1,14 @@
 /** The mock's route table and path matching. */
 
-import { messagesRoute } from "./anthropic";
-import { geminiFormat, generateContentRoute } from "./gemini";
+import { countTokensRoute, messagesRoute } from "./anthropic";
+import { countTokensRoute as geminiCountTokensRoute, geminiFormat, generateContentRoute } from "./gemini";
 import { embedContentRoute } from "./gemini-embed";
 import { openaiFormat } from "./openai";
 import { chatCompletionsRoute } from "./openai-chat";
 import { completionsRoute } from "./openai-completions";
 import { embeddingsRoute } from "./openai-embeddings";
 import { listModelsRoute, retrieveModelRoute } from "./openai-models";
+import { responsesRoute } from "./openai-responses";
 import type { ProviderFormat, Route } from "./route";
 
 /** Every provider endpoint the mock serves. */
@@ -17,8 +18,11 @@ export const ROUTES: Route[] = [
   embeddingsRoute,
   listModelsRoute,
   retrieveModelRoute,
+  responsesRoute,
   messagesRoute,
+  countTokensRoute,
   generateContentRoute,
+  geminiCountTokensRoute,
   embedContentRoute,
 ];
 

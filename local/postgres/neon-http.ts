@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer } from "ws";
@@ -21,6 +22,26 @@ export interface NeonProxyOptions {
   engine: PostgresEngine;
   /** Default: a free port picked by the OS. */
   port?: number;
+  /** Default 127.0.0.1; a self-hosted service may listen on a private address. */
+  host?: string;
+  /**
+   * Service mode (`npm run serve:neon-http`): /sql requires this password in the client's
+   * connection string (the Neon driver sends it in `Neon-Connection-String`), and the test-only
+   * routes (/__neon/outage, the /v2 WebSocket tunnel) are off.
+   */
+  token?: string;
+}
+
+/** True when the Neon-Connection-String header's password is `token` (compared in constant time). */
+function carriesToken(header: string | string[] | undefined, token: string): boolean {
+  let password = "";
+  try {
+    password = decodeURIComponent(new URL(String(header ?? "")).password);
+  } catch {
+    // Not a URL: no password.
+  }
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(password), digest(token));
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -33,7 +54,7 @@ const CORS = {
 
 /** Serves Neon's /sql and /v2 protocols for `engine` on 127.0.0.1, plus POST /__neon/outage for tests. */
 export async function startNeonProxy(opts: NeonProxyOptions): Promise<NeonProxy> {
-  const { engine } = opts;
+  const { engine, token } = opts;
   const pool = createRawTextPool(engine.databaseUrl);
   const tunnels = new Set<Socket>();
   const wss = new WebSocketServer({ noServer: true });
@@ -60,6 +81,9 @@ export async function startNeonProxy(opts: NeonProxyOptions): Promise<NeonProxy>
       return;
     }
     if (path === "/sql" && req.method === "POST") {
+      if (token !== undefined && !carriesToken(req.headers["neon-connection-string"], token)) {
+        return sendJson(res, 401, { message: "password authentication failed" });
+      }
       const body = await readBody(req);
       if (body === undefined) return sendJson(res, 413, { message: "request body too large" });
       if (down) {
@@ -70,7 +94,7 @@ export async function startNeonProxy(opts: NeonProxyOptions): Promise<NeonProxy>
       const reply = await handleSqlRequest(pool, body, req.headers);
       return sendJson(res, reply.status, reply.body, reply.headers);
     }
-    if (path === "/__neon/outage") {
+    if (path === "/__neon/outage" && token === undefined) {
       if (req.method === "GET") return sendJson(res, 200, { down });
       if (req.method === "POST") {
         const parsed = parseOutageBody(await readBody(req));
@@ -85,7 +109,7 @@ export async function startNeonProxy(opts: NeonProxyOptions): Promise<NeonProxy>
 
   server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (path !== "/v2" || down) {
+    if (path !== "/v2" || down || token !== undefined) {
       const status = down ? "503 Service Unavailable" : "404 Not Found";
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
@@ -101,14 +125,14 @@ export async function startNeonProxy(opts: NeonProxyOptions): Promise<NeonProxy>
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => {
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
       server.off("error", reject);
       resolve();
     });
   });
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("neon proxy has no TCP address");
-  const url = `http://127.0.0.1:${address.port}`;
+  const url = `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
 
   let closed: Promise<void> | undefined;
   return {

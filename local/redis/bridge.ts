@@ -35,9 +35,17 @@ function parseCommand(value: unknown): string[] {
   return value.map((arg) => (typeof arg === "string" ? arg : arg === null ? "" : JSON.stringify(arg)));
 }
 
+/** Upstash's own request limit is 1 MB on the free plan and 100 MB at most; refuse past 16 MB. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BadRequest("ERR request body too large");
+    chunks.push(chunk as Buffer);
+  }
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch {
@@ -54,6 +62,8 @@ export async function startRedisBridge(opts: {
   redisUrl: string;
   token: string;
   port?: number;
+  /** Default 127.0.0.1; a self-hosted service may listen on a private address. */
+  host?: string;
 }): Promise<RedisBridge> {
   const redis = new Redis(opts.redisUrl, {
     lazyConnect: true,
@@ -151,7 +161,7 @@ export async function startRedisBridge(opts: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", resolve);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve);
   });
   const { port } = server.address() as AddressInfo;
 

@@ -1,9 +1,17 @@
+import { KEYS_CSS, KEYS_HTML, keysScript } from "./dashboard-keys";
+import { LIVE_STRIP_CSS, LIVE_STRIP_HTML, liveStripScript } from "./dashboard-live";
+
 export interface DashboardPageOptions {
   /** CSP nonce for the page's one inline script and style. */
   nonce: string;
   chartJsUrl: string;
   /** The admin usage API (GET ?from=&to=&group_by=). */
   usageUrl: string;
+  /** The live metrics (GET /admin/metrics/live) for the live strip. */
+  liveUrl: string;
+  /** The key management API (/admin/keys) and the request log (/admin/usage/requests). */
+  keysUrl: string;
+  requestsUrl: string;
 }
 
 /** Embeds a value in an inline script: JSON with `<` escaped so no string can close the tag. */
@@ -50,7 +58,7 @@ export function renderDashboard(opts: DashboardPageOptions): string {
   #login { max-width: 420px; margin: 80px auto; background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 24px; display: grid; gap: 12px; }
   body[data-state="need-token"] main, body[data-state="need-token"] .controls { display: none; }
   body:not([data-state="need-token"]) #login { display: none; }
-</style>
+${LIVE_STRIP_CSS}${KEYS_CSS}</style>
 </head>
 <body data-state="loading">
 <header>
@@ -75,7 +83,7 @@ export function renderDashboard(opts: DashboardPageOptions): string {
   <button type="submit" class="primary">Open dashboard</button>
 </form>
 
-<main>
+<main>${LIVE_STRIP_HTML}
   <section class="cards">
     <div class="card"><div class="label">Requests</div><div class="value" id="total-requests">–</div></div>
     <div class="card"><div class="label">Cost (USD)</div><div class="value" id="total-cost">–</div></div>
@@ -89,10 +97,11 @@ export function renderDashboard(opts: DashboardPageOptions): string {
   <section class="panel"><h2>Top tenants by cost (USD)</h2><div class="chart"><canvas id="top-tenants"></canvas></div></section>
   <section class="panel"><h2>Error rate by provider (%)</h2><div class="chart"><canvas id="errors-by-provider"></canvas></div></section>
   <section class="panel"><h2>Latency percentiles per day (ms)</h2><div class="chart"><canvas id="latency"></canvas></div></section>
-  <section class="panel"><h2>Latency percentiles by provider (ms)</h2><div class="chart"><canvas id="latency-by-provider"></canvas></div></section>
+  <section class="panel"><h2>Latency percentiles by provider (ms)</h2><div class="chart"><canvas id="latency-by-provider"></canvas></div></section>${KEYS_HTML}
 </main>
 
 <script src="${opts.chartJsUrl}"></script>
+<script nonce="${opts.nonce}">${keysScript({ keysUrl: opts.keysUrl, usageUrl: opts.usageUrl, requestsUrl: opts.requestsUrl })}</script>
 <script nonce="${opts.nonce}">
 (function () {
   "use strict";
@@ -149,6 +158,8 @@ export function renderDashboard(opts: DashboardPageOptions): string {
   }
   function fmtInt(n) { return Number(n).toLocaleString("en-US"); }
   function label(value) { return value === null || value === undefined ? "(none)" : String(value); }
+  /** Key ids as "name · tenant" (from the keys section), never bare ids. */
+  var keyName = function (id) { return label(id); };
 
   function draw(id, config) {
     if (charts[id]) charts[id].destroy();
@@ -156,11 +167,11 @@ export function renderDashboard(opts: DashboardPageOptions): string {
     charts[id] = new Chart($(id), config);
   }
 
-  function barChart(id, rows, key, value, horizontal) {
+  function barChart(id, rows, key, value, horizontal, name) {
     draw(id, {
       type: "bar",
       data: {
-        labels: rows.map(function (row) { return label(row[key]); }),
+        labels: rows.map(function (row) { return (name || label)(row[key]); }),
         datasets: [{ label: id, data: rows.map(value), backgroundColor: PALETTE[0] }],
       },
       options: { indexAxis: horizontal ? "y" : "x", plugins: { legend: { display: false } } },
@@ -198,7 +209,7 @@ export function renderDashboard(opts: DashboardPageOptions): string {
       options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } } },
     });
 
-    barChart("top-keys", byKey.data, "key_id", function (row) { return usd(row.cost_usd); }, true);
+    barChart("top-keys", byKey.data, "key_id", function (row) { return usd(row.cost_usd); }, true, keyName);
     barChart("top-tenants", byTenant.data, "tenant", function (row) { return usd(row.cost_usd); }, true);
     barChart("errors-by-provider", byProvider.data, "provider", function (row) {
       return row.requests ? (100 * row.errors) / row.requests : 0;
@@ -244,6 +255,7 @@ export function renderDashboard(opts: DashboardPageOptions): string {
       query(r, "group_by=tenant&limit=10"),
       query(r, "group_by=provider"),
       query(r, "group_by=day"),
+      window.sluiceKeys.names().then(function (name) { keyName = name; }),
     ]).then(function (results) {
       render(r, results[0], results[1], results[2], results[3], results[4]);
       setState("ready", "Updated " + new Date().toLocaleTimeString());
@@ -273,6 +285,7 @@ export function renderDashboard(opts: DashboardPageOptions): string {
   load();
 })();
 </script>
+<script nonce="${opts.nonce}">${liveStripScript(opts.liveUrl)}</script>
 </body>
 </html>
 `;

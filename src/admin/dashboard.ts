@@ -27,6 +27,9 @@ export function dashboardRoutes(): Hono {
       nonce,
       chartJsUrl: `${pagePath}/chart.js?v=${CHART_JS_VERSION}`,
       usageUrl: `${adminBase}/usage`,
+      liveUrl: `${adminBase}/metrics/live`,
+      keysUrl: `${adminBase}/keys`,
+      requestsUrl: `${adminBase}/usage/requests`,
     });
     return c.html(html, 200, {
       "content-security-policy": [

@@ -3,6 +3,7 @@ import type { AppEnv } from "../context";
 import { requireAdmin } from "./auth";
 import { dashboardRoutes } from "./dashboard";
 import { keyRoutes } from "./keys";
+import { metricsRoutes } from "./metrics";
 import { usageRoutes } from "./usage";
 
 /**
@@ -14,6 +15,8 @@ export function adminRoutes(): Hono<AppEnv> {
   // The page and Chart.js hold no data (a browser navigation can't send a bearer header); the
   // page asks for the token and calls the usage API with it.
   admin.route("/dashboard", dashboardRoutes());
+  // Prometheus scrapes with the read-only METRICS_TOKEN (or the admin token): its own guard.
+  admin.route("/metrics", metricsRoutes());
   admin.use("*", requireAdmin());
   admin.route("/keys", keyRoutes());
   admin.route("/", usageRoutes<AppEnv>({ db: (c) => c.get("services").db }));

@@ -28,9 +28,18 @@ export interface UsageAggregate {
   completion_tokens: number;
   cached_tokens: number;
   cache_write_tokens: number;
+  /** The part of cache_write_tokens written with Anthropic's 1-hour TTL. */
+  cache_write_1h_tokens: number;
+  /** Prompt tokens read from cache over all prompt tokens (0..1); null when there were none. */
+  cache_hit_ratio: number | null;
   reasoning_tokens: number;
   /** Exact decimal USD as a string (a JSON number would round). Unpriced requests add nothing. */
   cost_usd: string;
+  /**
+   * Exact USD prompt caching saved: the prompts at input price, less what they cost with cache
+   * reads and writes (negative while writes outweigh reads). Unpriced requests add nothing.
+   */
+  cache_savings_usd: string;
   p50_latency_ms: number | null;
   p95_latency_ms: number | null;
 }
@@ -45,6 +54,8 @@ const AGGREGATES = sql`
   coalesce(sum(${u.completionTokens}), 0) as completion_tokens,
   coalesce(sum(${u.cachedReadTokens}), 0) as cached_tokens,
   coalesce(sum(${u.cacheWriteTokens}), 0) as cache_write_tokens,
+  coalesce(sum(${u.cacheWrite1hTokens}), 0) as cache_write_1h_tokens,
+  coalesce(sum(${u.cacheSavingsUsd}), 0)::text as cache_savings_usd,
   coalesce(sum(${u.reasoningTokens}), 0) as reasoning_tokens,
   coalesce(sum(${u.costUsd}), 0)::text as cost_usd,
   percentile_cont(0.5) within group (order by ${u.latencyMs}) as p50_latency_ms,
@@ -122,11 +133,19 @@ function toAggregate(row: Record<string, unknown>): UsageAggregate {
     completion_tokens: num(row.completion_tokens),
     cached_tokens: num(row.cached_tokens),
     cache_write_tokens: num(row.cache_write_tokens),
+    cache_write_1h_tokens: num(row.cache_write_1h_tokens),
+    cache_hit_ratio: hitRatio(num(row.cached_tokens), num(row.prompt_tokens)),
     reasoning_tokens: num(row.reasoning_tokens),
     cost_usd: formatUsd(parseUsd(String(row.cost_usd ?? "0"))),
+    cache_savings_usd: formatUsd(parseUsd(String(row.cache_savings_usd ?? "0"))),
     p50_latency_ms: nullableNum(row.p50_latency_ms),
     p95_latency_ms: nullableNum(row.p95_latency_ms),
   };
+}
+
+/** Cached over all prompt tokens, to 4 decimals; null with no prompt tokens. */
+function hitRatio(cached: number, prompt: number): number | null {
+  return prompt > 0 ? Math.round((cached / prompt) * 10_000) / 10_000 : null;
 }
 
 function num(value: unknown): number {

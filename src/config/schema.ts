@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ownValue } from "./lookup";
+import { AlertsSchema, MetricsSchema, TracingSchema } from "./observability";
 import { PROVIDER_PRESETS } from "./presets";
 
 const usd = z.number().nonnegative();
@@ -13,6 +14,11 @@ const ProviderSchema = z
     /** Name of the env secret holding the API key (never the key itself). */
     api_key_secret: z.string().min(1).optional(),
     headers: z.record(z.string(), z.string()).default({}),
+    /**
+     * Whether the provider serves OpenAI's Responses API (`POST /responses`): then /v1/responses
+     * bodies go to it as they are (built-in tools included). Default: on for the `openai` preset.
+     */
+    responses_api: z.boolean().optional(),
   })
   .superRefine((p, ctx) => {
     if (!p.preset && !p.kind)
@@ -28,6 +34,7 @@ const ProviderSchema = z
       base_url: (p.base_url ?? preset?.base_url ?? "").replace(/\/+$/, ""),
       api_key_secret: p.api_key_secret ?? preset?.api_key_secret,
       headers: p.headers,
+      responses_api: p.responses_api ?? p.preset === "openai",
     };
   });
 
@@ -46,6 +53,11 @@ const RouteSchema = z.object({
   idle_timeout_ms: positiveInt.default(30_000),
   /** Output tokens assumed for reservations when the request sets no max_tokens. */
   max_output_tokens: positiveInt.default(4096),
+  /**
+   * Opt-in: OpenAI-format requests (Chat Completions, Responses) bound for Claude get Anthropic
+   * cache breakpoints on their stable prefix (system, tools, earlier turns), within the limit of four.
+   */
+  prompt_caching: z.object({ ttl: z.enum(["5m", "1h"]).default("5m") }).optional(),
 });
 
 const LimitsSchema = z.object({
@@ -61,6 +73,8 @@ const PriceTierSchema = z.object({
   input: usd,
   output: usd,
   cached_input: usd.optional(),
+  cache_write: usd.optional(),
+  cache_write_1h: usd.optional(),
 });
 
 const PriceSchema = z.object({
@@ -71,6 +85,8 @@ const PriceSchema = z.object({
   output: usd,
   cached_input: usd.optional(),
   cache_write: usd.optional(),
+  /** Anthropic's 1-hour cache writes (`ephemeral_1h_input_tokens`); absent, they cost `cache_write`. */
+  cache_write_1h: usd.optional(),
   tiers: z.array(PriceTierSchema).optional(),
 });
 
@@ -126,6 +142,14 @@ export const ConfigSchema = z
     trusted_issuers: z.array(TrustedIssuerSchema).default([]),
     breaker: BreakerSchema.default(BreakerSchema.parse({})),
     failure_policy: FailurePolicySchema.default(FailurePolicySchema.parse({})),
+    /** Stored Responses API answers (`store` not false): how long they stay readable. */
+    responses: z
+      .object({ retention_days: positiveInt.max(3650).default(30) })
+      .default({ retention_days: 30 }),
+    /** Live metrics, traces and alerts (see src/config/observability.ts). */
+    metrics: MetricsSchema.default(MetricsSchema.parse({})),
+    tracing: TracingSchema.default(TracingSchema.parse({})),
+    alerts: AlertsSchema.default(AlertsSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     // Own names only: "toString" is no provider or plan, whatever Object.prototype says.

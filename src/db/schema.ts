@@ -23,13 +23,18 @@ export const usageEvents = pgTable(
     promptTokens: integer("prompt_tokens").notNull().default(0),
     completionTokens: integer("completion_tokens").notNull().default(0),
     cachedReadTokens: integer("cached_read_tokens").notNull().default(0),
+    /** Every cache write (5-minute and 1-hour); the 1-hour ones again in cache_write_1h_tokens. */
     cacheWriteTokens: integer("cache_write_tokens").notNull().default(0),
+    /** The part of cache_write_tokens written with Anthropic's 1-hour TTL (priced apart). */
+    cacheWrite1hTokens: integer("cache_write_1h_tokens").notNull().default(0),
     reasoningTokens: integer("reasoning_tokens").notNull().default(0),
     /** `provider` when the upstream reported usage, `estimated` when the gateway counted. */
     usageSource: text("usage_source").notNull().default("provider"),
     /** Exact decimal USD; null when the model has no price (then `unpriced` is true). */
     costUsd: numeric("cost_usd", { precision: 20, scale: 12 }),
     unpriced: boolean("unpriced").notNull().default(false),
+    /** Exact USD prompt caching saved (negative while writes outweigh reads); null when unpriced. */
+    cacheSavingsUsd: numeric("cache_savings_usd", { precision: 20, scale: 12 }),
     latencyMs: integer("latency_ms").notNull().default(0),
     ttfbMs: integer("ttfb_ms"),
     attempts: integer("attempts").notNull().default(0),
@@ -64,6 +69,30 @@ export const apiKeys = pgTable(
     graceEndsAt: timestamp("grace_ends_at", { withTimezone: true, mode: "date" }),
   },
   (t) => [index("api_keys_tenant").on(t.tenant, t.createdAt)],
+);
+
+/**
+ * Responses API answers kept for `previous_response_id` and `GET /v1/responses/{id}` (those created
+ * with `store` not false), readable by their tenant only until `expires_at`. `id` is the gateway's
+ * own (`resp_` + the request id), never a caller's or a provider's.
+ */
+export const storedResponses = pgTable(
+  "stored_responses",
+  {
+    id: text("id").primaryKey(),
+    tenant: text("tenant").notNull(),
+    keyId: text("key_id").notNull(),
+    /** Every input item of the turn, the earlier turns' items and outputs first. */
+    inputItems: jsonb("input_items").$type<unknown[]>().notNull(),
+    /** The Response object as the caller got it. */
+    response: jsonb("response").$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [
+    index("stored_responses_tenant_time").on(t.tenant, t.createdAt),
+    index("stored_responses_expiry").on(t.expiresAt),
+  ],
 );
 
 export type UsageEventRow = typeof usageEvents.$inferInsert;

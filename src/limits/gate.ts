@@ -18,9 +18,14 @@ import {
   TOKEN_WINDOW_MS,
 } from "./reservation";
 import { resolveLimits } from "./resolve";
-import { scriptRunner } from "./script-runner";
+import { type ScriptRunner, scriptRunner } from "./script-runner";
 import { ADMIT_SCRIPT, SETTLE_SCRIPT } from "./scripts";
-import { createSettlements, describeRedisError, type Settlement } from "./settlements";
+import {
+  type BatchCompanion,
+  createSettlements,
+  describeRedisError,
+  type SettlementItem,
+} from "./settlements";
 import type { Admission, AdmissionRequest, Gate } from "./types";
 
 export interface GateOptions {
@@ -34,6 +39,10 @@ export interface GateOptions {
   timeoutMs?: number;
   /** How long an in-flight slot stays held by a request that never settles. Default 5 minutes. */
   leaseMs?: number;
+  /** The runner to send through (shared with the metrics, so a tick's commands share a pipeline). */
+  runner?: ScriptRunner;
+  /** Work sent with each settlement batch, in its pipeline (the isolate's pending metrics). */
+  companions?: readonly BatchCompanion[];
 }
 
 /**
@@ -65,7 +74,7 @@ export interface GateOptions {
  * ctx.waitUntil(admission.settle({ tokens: usage.total, costMicros }))
  */
 export function createGate(opts: GateOptions): Gate {
-  const runner = scriptRunner(opts.redis);
+  const runner = opts.runner ?? scriptRunner(opts.redis);
   const log = opts.log ?? silentLog;
   const settleScript = new LuaScript(runner, SETTLE_SCRIPT);
   const deps: Deps = {
@@ -77,7 +86,7 @@ export function createGate(opts: GateOptions): Gate {
     leaseMs: opts.leaseMs ?? 300_000,
     admitScript: new LuaScript(runner, ADMIT_SCRIPT),
     settleScript,
-    settlements: createSettlements(settleScript, log),
+    settlements: createSettlements(settleScript, log, opts.companions),
     requestRate: new RequestRate(runner),
     local: new LocalLimiter(TOKEN_WINDOW_MS),
   };
@@ -94,7 +103,7 @@ interface Deps {
   admitScript: LuaScript;
   settleScript: LuaScript;
   /** Settlements batched across requests (one pipeline request per few ms). */
-  settlements: WindowBatcher<Settlement>;
+  settlements: WindowBatcher<SettlementItem>;
   requestRate: RequestRate;
   local: LocalLimiter;
 }
@@ -154,7 +163,7 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
       now,
     });
     request.waitUntil?.(rollback);
-    return { error: first.error(headers), headers, breakerState, settle: () => rollback };
+    return { error: first.error(headers), headers, breakerState, settle: settleRefused(deps, rollback) };
   }
 
   let settled: Promise<void> | null = null;
@@ -166,6 +175,18 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
       settled ??= settle(deps, reservation, decision.local, actual, reply === null);
       return settled;
     },
+  };
+}
+
+/**
+ * A refused admission's `settle`: nothing to settle but its give-back, yet it joins a settlement
+ * batch so what rides along (the request's metrics) goes out with it. Idempotent.
+ */
+function settleRefused(deps: Deps, rollback: Promise<void>): () => Promise<void> {
+  let joined: Promise<void> | null = null;
+  return () => {
+    joined ??= Promise.all([rollback, deps.settlements.add(null)]).then(() => {});
+    return joined;
   };
 }
 

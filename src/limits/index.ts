@@ -4,9 +4,12 @@
  */
 export { createGate, type GateOptions } from "./gate";
 export { formatResetDuration, rateLimitHeaders } from "./headers";
-export { isRevokedKeyName, revokedKeyName } from "./keys";
+export { ALERT_QUEUE_KEY, isRevokedKeyName, revokedKeyName } from "./keys";
+export { LuaScript } from "./lua";
 export { createLimitsRedis } from "./redis";
 export { resolveLimits, usdToMicros } from "./resolve";
 export { isKeyRevoked, revokeKey } from "./revocation";
 export { createRevocationCache, type RevocationCache } from "./revocation-cache";
+export { type ScriptRunner, scriptRunner } from "./script-runner";
+export type { BatchCompanion } from "./settlements";
 export type { Admission, AdmissionRequest, Caller, Gate } from "./types";

@@ -9,6 +9,8 @@
  * | `sluice:budget:key:<keyId>:d:<YYYY-MM-DD>` (and `:m:<YYYY-MM>`, and `tenant:<tenant>`) | integer | micro-dollars spent + reserved | period end + 1 day |
  * | `sluice:inflight:key:<keyId>` | zset | reservation id -> lease expiry (ms) | one lease after the last admission |
  * | `sluice:resv:<reservationId>` | hash | `tokens`, `micros` reserved, until settled | lease + 1 hour |
+ * | `<budget counter>:alerts` | hash | threshold (percent) -> ms it was crossed, so each alerts once | with its counter |
+ * | `sluice:alerts:queue` | list | alerts (JSON) waiting for the cron trigger to send them | at most 10,000 |
  */
 
 const PREFIX = "sluice";
@@ -46,3 +48,9 @@ export const inflightKey = (scope: Scope): string => `${PREFIX}:inflight:${scope
 
 /** What one admission reserved, so settlement gives back exactly that, once. */
 export const reservationKey = (reservationId: string): string => `${PREFIX}:resv:${reservationId}`;
+
+/** Marks which alert thresholds a budget counter already crossed in its period. */
+export const budgetAlertMarkerKey = (counterKey: string): string => `${counterKey}:alerts`;
+
+/** Alerts (JSON text) waiting to be sent; the cron trigger delivers them. */
+export const ALERT_QUEUE_KEY = `${PREFIX}:alerts:queue`;

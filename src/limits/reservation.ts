@@ -1,6 +1,16 @@
-import { budgetKey, inflightKey, reservationKey, revokedKeyName, type Scope, tokenBucketKey } from "./keys";
+import {
+  ALERT_QUEUE_KEY,
+  budgetAlertMarkerKey,
+  budgetKey,
+  inflightKey,
+  reservationKey,
+  revokedKeyName,
+  type Scope,
+  tokenBucketKey,
+} from "./keys";
 import { type Period, periodOf } from "./periods";
 import type { Budget, EffectiveLimits } from "./resolve";
+import type { BudgetAlerts } from "./types";
 
 /** Tokens per minute: the token-rate window. */
 export const TOKEN_WINDOW_MS = 60_000;
@@ -38,6 +48,8 @@ export interface Reservation {
   tokenCounters: TokenCounter[];
   budgetCounters: BudgetCounter[];
   breakerKeys: string[];
+  /** Budget alerts for this caller: thresholds (percent) and the tenant they go to; null when off. */
+  alerts: BudgetAlerts | null;
 }
 
 /** What the admission script found. */
@@ -90,6 +102,7 @@ export function planReservation(input: {
     tokenCounters,
     budgetCounters,
     breakerKeys: input.breakerKeys,
+    alerts: limits.alerts,
   };
 }
 
@@ -135,10 +148,31 @@ export function settleArgs(
     nonNegativeInt(actual.micros),
     r.tokenCounters.length,
     recordWithoutReservation ? 1 : 0,
+    r.alerts ? r.budgetCounters.length : 0,
   ];
   for (const _ of r.tokenCounters) args.push(r.now + 2 * TOKEN_WINDOW_MS + 1000);
   for (const c of r.budgetCounters) args.push(c.period.endsAt + BUDGET_GRACE_MS);
+  if (r.alerts) addAlertArgs(r, r.alerts, keys, args);
   return { keys, args };
+}
+
+/** The alert part of SETTLE_SCRIPT's KEYS and ARGV: markers, queue, thresholds, alert texts. */
+function addAlertArgs(r: Reservation, alerts: BudgetAlerts, keys: string[], args: (string | number)[]): void {
+  for (const c of r.budgetCounters) keys.push(budgetAlertMarkerKey(c.key));
+  keys.push(ALERT_QUEUE_KEY);
+  args.push(r.now, alerts.thresholds.length, ...alerts.thresholds);
+  for (const c of r.budgetCounters) {
+    // The script appends the threshold, the spend and the time, then the closing brace.
+    const alert = JSON.stringify({
+      type: "budget",
+      tenant: alerts.tenant,
+      scope: c.budget.scope.kind,
+      scope_id: c.budget.scope.id,
+      period: c.period.id,
+      limit_micros: c.budget.micros,
+    }).slice(0, -1);
+    args.push(c.budget.micros, alert);
+  }
 }
 
 const STATUS = ["reserved", "revoked", "refused"] as const;

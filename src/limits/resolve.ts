@@ -1,7 +1,7 @@
 import { type Config, ownValue } from "../config";
 import type { Scope } from "./keys";
 import type { PeriodKind } from "./periods";
-import type { Caller } from "./types";
+import type { BudgetAlerts, Caller } from "./types";
 
 /** Request and token rates of one scope; an absent rate is not limited. */
 export interface ScopeRates {
@@ -24,6 +24,8 @@ export interface EffectiveLimits {
   rates: ScopeRates[];
   concurrency?: number;
   budgets: Budget[];
+  /** Alerts the budgets' settlements may queue; null without budgets or a destination. */
+  alerts: BudgetAlerts | null;
 }
 
 /** Exact conversion for config dollars: budgets are counted in integers so no float drifts. */
@@ -61,10 +63,22 @@ export function resolveLimits(config: Config, caller: Caller): EffectiveLimits {
   addBudget(tenantScope, "day", tenant.budget_usd_day);
   addBudget(tenantScope, "month", tenant.budget_usd_month);
 
-  return { keyScope, rates, concurrency: own.concurrency, budgets };
+  const alerts = budgets.length > 0 ? resolveBudgetAlerts(config, caller.tenant) : null;
+  return { keyScope, rates, concurrency: own.concurrency, budgets, alerts };
 }
 
 /** Drops keys whose value is undefined, so they do not erase the plan's value when spread. */
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The budget alerts of a caller's tenant: its own destination's thresholds, else the global ones
+ * when a global webhook is configured; null when its alerts go nowhere.
+ * @example resolveBudgetAlerts(config, "acme") // { tenant: "acme", thresholds: [50, 80, 100] }
+ */
+export function resolveBudgetAlerts(config: Config, tenant: string): BudgetAlerts | null {
+  const own = ownValue(config.alerts.tenants, tenant);
+  if (own) return { tenant, thresholds: own.budget_thresholds ?? config.alerts.budget_thresholds };
+  return config.alerts.webhook_url ? { tenant, thresholds: config.alerts.budget_thresholds } : null;
 }

@@ -102,12 +102,21 @@ return {status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers}
  * used (or adds what was used beyond it), frees the concurrency slot and deletes the record.
  * Without a record it does nothing, unless ARGV[5] is 1 (the admission fell open while Redis was
  * unreachable and reserved nothing): then it records the real use.
+ * With budget alerts (ARGV[6] > 0), a budget counter at or past a threshold share of its limit
+ * queues one alert per threshold and period: the marker hash's HSETNX makes it exactly once,
+ * however many requests and isolates settle at the same time.
  *
- * KEYS: 1 reservation record, 2 in-flight ZSET, then the counters to adjust (token counters first).
+ * KEYS: 1 reservation record, 2 in-flight ZSET, then the counters to adjust (token counters
+ * first, budget counters last), then with alerts one marker hash per budget counter and the alert
+ * queue.
  * ARGV: 1 reservation id, 2 real tokens, 3 real micro-dollars, 4 token counter count,
- * 5 record-without-reservation flag, then per counter its expire-at (ms), used when creating it.
+ * 5 record-without-reservation flag, 6 alerting budget count (0 or the budget counter count),
+ * then per counter its expire-at (ms), used when creating it; with alerts then: now (ms),
+ * threshold count, the thresholds (percent), then per budget its limit (micro-dollars) and the
+ * alert's JSON text up to its closing brace (the script appends threshold, spent and time).
  *
- * Returns 1 when it adjusted the counters, 0 when there was nothing to settle.
+ * Returns 1 when it adjusted the counters (plus the number of alerts queued), 0 when there was
+ * nothing to settle.
  */
 export const SETTLE_SCRIPT = `
 local reserved = redis.call("HMGET", KEYS[1], "tokens", "micros")
@@ -124,7 +133,10 @@ end
 local deltaTokens = tonumber(ARGV[2]) - reservedTokens
 local deltaMicros = tonumber(ARGV[3]) - reservedMicros
 local nTok = tonumber(ARGV[4])
-for i = 3, #KEYS do
+local nAlert = tonumber(ARGV[6])
+local lastCounter = #KEYS
+if nAlert > 0 then lastCounter = #KEYS - nAlert - 1 end
+for i = 3, lastCounter do
   local delta = deltaMicros
   if i < 3 + nTok then delta = deltaTokens end
   if delta ~= 0 then
@@ -133,11 +145,33 @@ for i = 3, #KEYS do
     elseif delta > 0 and not reserved[1] then
       -- A counter that expired since the reservation belongs to a past period: leave it be.
       redis.call("INCRBY", KEYS[i], string.format("%d", delta))
-      redis.call("PEXPIREAT", KEYS[i], ARGV[3 + i])
+      redis.call("PEXPIREAT", KEYS[i], ARGV[4 + i])
     end
   end
 end
-return 1
+if nAlert == 0 then return 1 end
+
+local queued = 0
+local base = 5 + lastCounter
+local now = tonumber(ARGV[base])
+local nThresholds = tonumber(ARGV[base + 1])
+for j = 1, nAlert do
+  local counter = lastCounter - nAlert + j
+  local marker = KEYS[lastCounter + j]
+  local spent = tonumber(redis.call("GET", KEYS[counter]) or "0")
+  local limit = tonumber(ARGV[base + nThresholds + 2 * j])
+  local alert = ARGV[base + nThresholds + 2 * j + 1]
+  for t = 1, nThresholds do
+    local percent = tonumber(ARGV[base + 1 + t])
+    if limit > 0 and spent * 100 >= percent * limit and redis.call("HSETNX", marker, percent, now) == 1 then
+      redis.call("PEXPIREAT", marker, ARGV[4 + counter])
+      redis.call("RPUSH", KEYS[#KEYS], alert .. string.format(',"threshold":%d,"spent_micros":%d,"at":%d}', percent, spent, now))
+      queued = queued + 1
+    end
+  end
+end
+if queued > 0 then redis.call("LTRIM", KEYS[#KEYS], -10000, -1) end
+return 1 + queued
 `;
 
 /**

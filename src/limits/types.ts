@@ -50,3 +50,9 @@ export interface Admission {
 export interface Gate {
   admit(request: AdmissionRequest): Promise<Admission>;
 }
+
+/** Which budget alerts a settlement may queue: thresholds (percent of a limit) and the tenant they go to. */
+export interface BudgetAlerts {
+  tenant: string;
+  thresholds: readonly number[];
+}

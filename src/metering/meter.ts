@@ -83,6 +83,8 @@ export function createMeter(opts: MeterOptions): Meter {
           return {
             tokens: usage.promptTokens + usage.completionTokens,
             costMicros: cost ? toMicrosCeil(cost.picoUsd) : 0,
+            record,
+            costPicoUsd: cost ? cost.picoUsd : null,
             // One row per request, however often the proxy calls it.
             write: () => {
               written ??= opts.writer.record(record, cost);

@@ -1,4 +1,4 @@
-import { DEFAULT_PRICES, type PriceInput } from "../config/prices";
+import { DEFAULT_PRICES, type PriceInput, type PriceTierInput } from "../config/prices";
 import type { TokenUsage } from "../providers/types";
 
 /**
@@ -10,7 +10,10 @@ export interface PicoRates {
   input: bigint;
   output: bigint;
   cachedInput: bigint;
+  /** Cache writes: Anthropic's 5-minute TTL, and every write a provider does not split by TTL. */
   cacheWrite: bigint;
+  /** Anthropic's 1-hour cache writes. */
+  cacheWrite1h: bigint;
 }
 
 /** One model's price, resolved from a default or operator row. */
@@ -25,6 +28,11 @@ export interface Price {
 /** The exact cost of one request. */
 export interface Cost {
   picoUsd: bigint;
+  /**
+   * What prompt caching saved: the cost with every prompt token at the input rate, less the cost.
+   * Negative when cache writes (dearer than input) were not yet repaid by reads. Absent: zero.
+   */
+  cacheSavingsPicoUsd?: bigint;
 }
 
 /** Finds the price of a (provider, model) pair; null means unpriced (never $0). */
@@ -68,26 +76,29 @@ function withoutDateSuffix(model: string): string {
   return model.replace(/-(\d{4}-\d{2}-\d{2}|\d{8})$/, "");
 }
 
-/** Converts one config row to integer rates; absent cached/cache-write prices default to input. */
+/**
+ * Converts one config row to integer rates. Absent cached/cache-write prices default to input, an
+ * absent 1-hour write price to the cache-write price; a tier's absent figures follow its own input.
+ */
 export function toPrice(row: PriceInput): Price {
-  const base = rates(row.input, row.output, row.cached_input, row.cache_write);
+  const base = rates(row);
   const tiers = [...(row.tiers ?? [])]
     .sort((a, b) => a.above_prompt_tokens - b.above_prompt_tokens)
-    .map((tier) => ({
-      abovePromptTokens: tier.above_prompt_tokens,
-      // A tier names no cache-write price: it follows the tier's input, like any absent figure.
-      rates: rates(tier.input, tier.output, tier.cached_input, undefined),
-    }));
+    .map((tier) => ({ abovePromptTokens: tier.above_prompt_tokens, rates: rates(tier) }));
   return { model: row.model, provider: row.provider ?? null, base, tiers };
 }
 
-function rates(input: number, output: number, cachedInput?: number, cacheWrite?: number): PicoRates {
-  const inputPico = usdPerMillionToPico(input);
+function rates(row: Omit<PriceTierInput, "above_prompt_tokens">): PicoRates {
+  const input = usdPerMillionToPico(row.input);
+  const optional = (usd: number | undefined, fallback: bigint) =>
+    usd === undefined ? fallback : usdPerMillionToPico(usd);
+  const cacheWrite = optional(row.cache_write, input);
   return {
-    input: inputPico,
-    output: usdPerMillionToPico(output),
-    cachedInput: cachedInput === undefined ? inputPico : usdPerMillionToPico(cachedInput),
-    cacheWrite: cacheWrite === undefined ? inputPico : usdPerMillionToPico(cacheWrite),
+    input,
+    output: usdPerMillionToPico(row.output),
+    cachedInput: optional(row.cached_input, input),
+    cacheWrite,
+    cacheWrite1h: optional(row.cache_write_1h, cacheWrite),
   };
 }
 
@@ -124,7 +135,7 @@ export function ratesFor(price: Price, promptTokens: number): PicoRates {
 
 /**
  * Exact cost of a request. Cached reads and cache writes are parts of promptTokens and are billed
- * at their own rates only, so no cached token is counted twice; reasoning tokens are inside
+ * at their own rates only (1-hour writes, a part of the writes, at theirs), so no cached token is counted twice; reasoning tokens are inside
  * completionTokens and billed at the output rate.
  * @example costOf(book.lookup("openai", "gpt-4.1")!, usage).picoUsd
  */
@@ -133,14 +144,18 @@ export function costOf(price: Price, usage: TokenUsage): Cost {
   const prompt = count(usage.promptTokens);
   const cachedRead = count(usage.cachedReadTokens);
   const cacheWrite = count(usage.cacheWriteTokens);
+  const cacheWrite1h = min(count(usage.cacheWrite1hTokens ?? 0), cacheWrite);
   // A misreporting adapter must not make the cost negative.
   const uncached = prompt - cachedRead - cacheWrite > 0n ? prompt - cachedRead - cacheWrite : 0n;
-  const picoUsd =
-    uncached * r.input +
-    cachedRead * r.cachedInput +
-    cacheWrite * r.cacheWrite +
-    count(usage.completionTokens) * r.output;
-  return { picoUsd };
+  const cachedPrompt =
+    cachedRead * r.cachedInput + (cacheWrite - cacheWrite1h) * r.cacheWrite + cacheWrite1h * r.cacheWrite1h;
+  const picoUsd = uncached * r.input + cachedPrompt + count(usage.completionTokens) * r.output;
+  const cacheSavingsPicoUsd = (cachedRead + cacheWrite) * r.input - cachedPrompt;
+  return cacheSavingsPicoUsd === 0n ? { picoUsd } : { picoUsd, cacheSavingsPicoUsd };
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
 }
 
 function count(tokens: number): bigint {
@@ -158,6 +173,7 @@ export function worstCaseMicros(price: Price, promptTokens: number, maxOutputTok
   let dearestPrompt = r.input;
   if (r.cachedInput > dearestPrompt) dearestPrompt = r.cachedInput;
   if (r.cacheWrite > dearestPrompt) dearestPrompt = r.cacheWrite;
+  if (r.cacheWrite1h > dearestPrompt) dearestPrompt = r.cacheWrite1h;
   return toMicrosCeil(count(promptTokens) * dearestPrompt + count(maxOutputTokens) * r.output);
 }
 

@@ -30,10 +30,12 @@ export function toUsageRow(record: UsageRecord, cost: Cost | null): UsageRow {
     completionTokens: int(record.usage.completionTokens),
     cachedReadTokens: int(record.usage.cachedReadTokens),
     cacheWriteTokens: int(record.usage.cacheWriteTokens),
+    cacheWrite1hTokens: int(record.usage.cacheWrite1hTokens ?? 0),
     reasoningTokens: int(record.usage.reasoningTokens),
     usageSource: record.usageSource,
     costUsd: cost ? formatUsd(cost.picoUsd) : null,
     unpriced: cost === null,
+    cacheSavingsUsd: cost ? formatUsd(cost.cacheSavingsPicoUsd ?? 0n) : null,
     latencyMs: int(record.latencyMs),
     ttfbMs: record.ttfbMs === null ? null : int(record.ttfbMs),
     attempts: int(record.attempts),
@@ -97,6 +99,8 @@ export function readSpoolEntry(value: unknown): SpoolEntry | null {
     row: {
       ...(fields as unknown as UsageRow),
       clientRequestId: (fields.clientRequestId as string) ?? null,
+      cacheWrite1hTokens: (fields.cacheWrite1hTokens as number) ?? 0,
+      cacheSavingsUsd: (fields.cacheSavingsUsd as string) ?? null,
       createdAt,
     },
     flushFailures:

@@ -34,7 +34,14 @@ export interface RequestMeter {
     usage?: TokenUsage;
     usageSource?: "provider" | "estimated";
     ttfbMs?: number | null;
-  }): { tokens: number; costMicros: number; write: () => Promise<void> };
+  }): {
+    tokens: number;
+    costMicros: number;
+    /** The finished record and its exact cost in pico-dollars (null: unpriced), for metrics and traces. */
+    record: UsageRecord;
+    costPicoUsd: bigint | null;
+    write: () => Promise<void>;
+  };
 }
 
 /** Prices and per-request metering handles (see createMeter). */

@@ -1,4 +1,5 @@
 import { errorReader, UNREADABLE_STREAM_ERROR } from "./common/error-body";
+import { createResponsesStreamReader, readResponsesUsage } from "./openai-responses";
 import {
   type Endpoint,
   MalformedUpstreamError,
@@ -14,6 +15,7 @@ const PATHS: Record<Endpoint, string> = {
   chat: "/chat/completions",
   completions: "/completions",
   embeddings: "/embeddings",
+  responses: "/responses",
 };
 
 /**
@@ -26,7 +28,8 @@ export const openaiAdapter: ProviderAdapter = {
 
   buildRequest(endpoint, body, target, stream): UpstreamRequest {
     const upstreamBody: Record<string, unknown> = { ...body, model: target.model };
-    if (stream && endpoint !== "embeddings") {
+    // The Responses API reports usage in its final event unasked (and has no include_usage).
+    if (stream && endpoint !== "embeddings" && endpoint !== "responses") {
       const streamOptions = (body.stream_options as Record<string, unknown> | undefined) ?? {};
       upstreamBody.stream_options = { ...streamOptions, include_usage: true };
     }
@@ -36,12 +39,14 @@ export const openaiAdapter: ProviderAdapter = {
     };
   },
 
-  parseResponse(_endpoint, json) {
+  parseResponse(endpoint, json) {
     const body = json as Record<string, unknown>;
-    return { body, usage: readOpenAIUsage(body.usage) };
+    const usage = endpoint === "responses" ? readResponsesUsage(body.usage) : readOpenAIUsage(body.usage);
+    return { body, usage };
   },
 
-  streamTranslator: () => createOpenAIStreamTranslator(),
+  streamTranslator: (endpoint) =>
+    endpoint === "responses" ? createResponsesStreamReader() : createOpenAIStreamTranslator(),
 
   parseError: errorReader(parseOpenAIErrorBody),
 };

@@ -6,8 +6,8 @@
 
 export type WireFormat = "openai" | "anthropic" | "gemini";
 
-/** The OpenAI endpoints the gateway proxies. */
-export type Endpoint = "chat" | "completions" | "embeddings";
+/** The OpenAI endpoints the gateway proxies; `responses` only to providers that speak it natively. */
+export type Endpoint = "chat" | "completions" | "embeddings" | "responses";
 
 /** One concrete upstream: a configured provider plus the model id it knows. */
 export interface Target {
@@ -32,6 +32,8 @@ export interface TokenUsage {
   completionTokens: number;
   cachedReadTokens: number;
   cacheWriteTokens: number;
+  /** The part of cacheWriteTokens written for one hour (Anthropic's `ephemeral_1h_input_tokens`). */
+  cacheWrite1hTokens?: number;
   reasoningTokens: number;
 }
 

@@ -107,6 +107,7 @@ export async function admitAndMeter(
     tags: c.get("tags"),
     startedAt: c.get("startedAt"),
   });
+  const limitsSpan = c.get("trace")?.limits();
   const admission = await timing.measure("limits", () =>
     services.gate.admit({
       caller: { ...caller, expiresAt: caller.expiresAt === null ? null : caller.expiresAt * 1000 },
@@ -117,6 +118,7 @@ export async function admitAndMeter(
       waitUntil: (promise) => c.executionCtx.waitUntil(promise),
     }),
   );
+  limitsSpan?.end(admission.error?.code ?? null);
   for (const [name, value] of Object.entries(admission.headers)) c.header(name, value);
   if (admission.error) {
     settle(c, { record, admission }, { status: admission.error.status, errorCode: admission.error.code });

@@ -5,6 +5,7 @@ import { estimateUsage } from "../estimate";
 import type { TokenUsage } from "../providers";
 import { encodeEmbeddingsBase64 } from "../providers/common/embeddings";
 import type { Admitted } from "./admit";
+import type { OutputFormat } from "./output";
 import type { ProxyRequest } from "./request";
 import { settle } from "./settle";
 import type { JsonAnswer } from "./upstream";
@@ -19,14 +20,17 @@ export function answerJson(
   c: Context<AppEnv>,
   request: ProxyRequest,
   admitted: Admitted,
-  answer: JsonAnswer,
+  answer: JsonAnswer & { output: OutputFormat },
   target: TargetConfig,
 ): Response {
   const usage = answer.usage ?? estimateUsage(admitted.promptTokens, "");
   const body =
-    request.endpoint === "embeddings" ? embeddingsAnswer(answer.body, request.body, usage) : answer.body;
+    request.endpoint === "embeddings" && !answer.output.raw
+      ? embeddingsAnswer(answer.body, request.body, usage)
+      : answer.body;
   const cost = c.get("services").meter.costUsd(target.provider, target.model, usage);
-  if (body.usage && typeof body.usage === "object") (body.usage as Record<string, unknown>).cost = cost;
+  if (!answer.output.raw && body.usage && typeof body.usage === "object")
+    (body.usage as Record<string, unknown>).cost = cost;
   if (cost !== null) c.header("x-sluice-cost-usd", String(cost));
   settle(c, admitted, {
     status: 200,
@@ -35,7 +39,7 @@ export function answerJson(
     usageSource: answer.usage ? "provider" : "estimated",
     ttfbMs: answer.ttfbMs,
   });
-  return c.json(request.output.json(body), 200);
+  return c.json(answer.output.json(body), 200);
 }
 
 /**

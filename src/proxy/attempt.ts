@@ -2,13 +2,15 @@ import type { Context } from "hono";
 import { ownValue, type ProviderConfig, type RouteConfig, type TargetConfig } from "../config";
 import type { AppEnv } from "../context";
 import { adapterFor, type Target } from "../providers";
+import { withPromptCaching } from "../providers/anthropic";
 import { type FallbackOptions, type FallbackResult, runWithFallback, targetKey } from "../routing";
+import type { OutputFormat } from "./output";
 import { createRemoteImageFetcher } from "./remote-image";
 import type { ProxyRequest } from "./request";
 import { callUpstream, type UpstreamAnswer, type UpstreamFailure } from "./upstream";
 
-/** The answer of the target that served the request, or the failure to report. */
-export type Attempted = FallbackResult<UpstreamAnswer, UpstreamFailure>;
+/** The answer of the target that served the request (with its output shape), or the failure to report. */
+export type Attempted = FallbackResult<UpstreamAnswer & { output: OutputFormat }, UpstreamFailure>;
 
 /**
  * Tries the route's targets in order (breakers, retries, backoff, fallback) until one answers or
@@ -29,27 +31,61 @@ export function attemptTargets(
     created: Math.floor(services.now() / 1000),
   };
   const fetchImage = createRemoteImageFetcher(services.fetcher);
-  const attempt = (target: TargetConfig) => {
-    const provider = resolveTarget(services.env, config.providers, target);
-    return callUpstream({
-      adapter: adapterFor(provider.kind),
+  const attempt = async (target: TargetConfig) => {
+    const span = c.get("trace")?.attempt(target);
+    const resolved = resolveTarget(services.env, config.providers, target);
+    const provider = withTraceparent(resolved, span?.traceparent);
+    const call = callFor(request, route, provider);
+    const outcome = await callUpstream({
+      adapter: call.adapter,
       endpoint: request.endpoint,
-      body: request.body,
+      body: call.body,
       target: provider,
       stream: request.stream,
       context,
       firstByteTimeoutMs: route.first_byte_timeout_ms,
       idleTimeoutMs: route.idle_timeout_ms,
       maxUpstreamBytes: config.max_upstream_bytes,
-      format: request.output.stream((usage) =>
-        services.meter.costUsd(provider.provider, provider.model, usage),
-      ),
+      format: call.output.stream((usage) => services.meter.costUsd(provider.provider, provider.model, usage)),
       now: services.now,
       fetcher: services.fetcher,
       fetchImage,
     });
+    span?.end(provider.kind, outcome.ok ? null : outcome.failure.status);
+    return outcome.ok ? { ...outcome, value: { ...outcome.value, output: call.output } } : outcome;
   };
   return runWithFallback(targets, attempt, fallbackOptions(c, route));
+}
+
+/** The target with the attempt's W3C `traceparent` among its headers, when the request is traced. */
+function withTraceparent(target: Target, traceparent: string | null | undefined): Target {
+  return traceparent ? { ...target, headers: { ...target.headers, traceparent } } : target;
+}
+
+/**
+ * How a request goes to a target of this kind: natively when the caller spoke its format,
+ * translated otherwise (refused, so routing moves on, when the body has no translation; with
+ * the route's cache breakpoints when it opted in and the target is Claude).
+ */
+function callFor(request: ProxyRequest, route: RouteConfig, target: Target) {
+  const { kind } = target;
+  const native = request.native;
+  if (native?.kind === kind && (native.accepts?.(target.provider) ?? true)) {
+    return { adapter: native.adapter, body: native.body, output: native.output };
+  }
+  const untranslatable = native?.untranslatable;
+  let adapter = adapterFor(kind);
+  if (untranslatable) {
+    adapter = {
+      ...adapter,
+      buildRequest: () => {
+        throw untranslatable;
+      },
+    };
+  } else if (kind === "anthropic" && route.prompt_caching) {
+    adapter = withPromptCaching(adapter, route.prompt_caching.ttl);
+  }
+  return { adapter, body: request.body, output: request.output };
 }
 
 /** Retries per the route; breakers skip and learn from targets; provider credential trouble is logged. */
@@ -71,8 +107,11 @@ function fallbackOptions(c: Context<AppEnv>, route: RouteConfig): FallbackOption
   };
 }
 
-/** A route target with its provider's connection details (base URL, key from env, headers). */
-function resolveTarget(
+/**
+ * A route target with its provider's connection details (base URL, key from env, headers).
+ * @example const target = resolveTarget(env, config.providers, route.targets[0])
+ */
+export function resolveTarget(
   env: Record<string, unknown>,
   providers: Record<string, ProviderConfig>,
   target: TargetConfig,

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { extractToken, type VerifyFailureReason } from "../auth";
 import type { AppEnv } from "../context";
 import { GatewayError, invalidApiKey } from "../errors";
@@ -14,12 +14,14 @@ const MESSAGES: Partial<Record<VerifyFailureReason, string>> = {
  * Verifies the caller's key with no I/O (jose against in-memory public keys, cached by hash) and
  * puts the identity on the context. Revocation is checked later, inside the limits round trip.
  */
-export function authenticate(): MiddlewareHandler<AppEnv> {
+export function authenticate(
+  /** Where the route's callers put their key (the Gemini API: `x-goog-api-key` or `?key=`). */
+  ownToken: (c: Context<AppEnv>) => string | null = () => null,
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const services = c.get("services");
-    const result = await c
-      .get("timing")
-      .measure("auth", () => services.verifier.verify(extractToken(c.req.raw.headers)));
+    const token = ownToken(c) ?? extractToken(c.req.raw.headers);
+    const result = await c.get("timing").measure("auth", () => services.verifier.verify(token));
     if (!result.ok) {
       if (result.reason === "issuer_unavailable") {
         throw new GatewayError({

@@ -18,6 +18,20 @@ export async function readJsonBody<S extends z.ZodType>(
   maxBytes: number,
   timeoutMs: number = DEFAULT_BODY_TIMEOUT_MS,
 ): Promise<z.output<S>> {
+  return (await readCheckedJsonBody(request, schema, maxBytes, timeoutMs)).parsed;
+}
+
+/**
+ * `readJsonBody`, keeping the body as the caller sent it beside the parsed one: a native
+ * passthrough validates with the schema but sends the original on.
+ * @example const { original, parsed } = await readCheckedJsonBody(c.req.raw, MessagesRequest, max, timeout)
+ */
+export async function readCheckedJsonBody<S extends z.ZodType>(
+  request: Request,
+  schema: S,
+  maxBytes: number,
+  timeoutMs: number = DEFAULT_BODY_TIMEOUT_MS,
+): Promise<{ original: Record<string, unknown>; parsed: z.output<S> }> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const bytes = await readBody(request.body, maxBytes, () => tooLarge(maxBytes), {
@@ -44,7 +58,7 @@ export async function readJsonBody<S extends z.ZodType>(
     const param = issue ? formatPath(issue.path) : null;
     throw badRequest(`Invalid value for '${param}': ${issueMessage(issue)}.`, param, "invalid_value");
   }
-  return result.data;
+  return { original: json as Record<string, unknown>, parsed: result.data };
 }
 
 /**

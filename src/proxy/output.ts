@@ -12,6 +12,8 @@ export interface OutputFormat {
   stream(costOf: (usage: TokenUsage) => number | null): StreamFormat;
   /** The JSON answer, given the OpenAI one (with `usage.cost` already set). */
   json(body: Record<string, unknown>): unknown;
+  /** Native passthrough: answers go out as the target wrote them (no `usage.cost` added). */
+  raw?: boolean;
 }
 
 /**

@@ -39,7 +39,7 @@ export function openaiRoutes(): Hono<AppEnv> {
 
   // Listing models skips the gate, so it checks revocation itself.
   // "/models/*" also matches "/models": registered once, it runs once.
-  api.use("/models/*", refuseRevoked());
+  api.get("/models/*", refuseRevoked());
 
   api.get("/models", (c) => {
     const models = visibleModels(c);
@@ -69,7 +69,12 @@ function proxyParsed(
   return proxy(c, { endpoint, body, stream: body.stream === true, output }, c.get("timing"));
 }
 
-function refuseRevoked(): MiddlewareHandler<AppEnv> {
+/**
+ * For routes that skip the gate (listing models, reading stored responses): refuses a revoked key,
+ * or, with Redis unreachable, follows the operator's revocation failure policy.
+ * @example api.get("/responses/:id", refuseRevoked(), handler)
+ */
+export function refuseRevoked(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const services = c.get("services");
     let revoked: boolean;

@@ -43,6 +43,12 @@ export interface StreamFormat {
   frame(payload: string, usage: TokenUsage | null): string | null;
   /** The terminal event of a stream cut short, from the OpenAI-shaped error. */
   fail(error: OpenAIErrorBody): string;
+  /**
+   * Native passthrough: the client gets the upstream's bytes as they came; payloads are only
+   * read (usage, errors) and mark that the answer has started. A provider's own error event then
+   * reaches the client as the provider wrote it, so no second error event is added.
+   */
+  raw?: boolean;
 }
 
 export interface RelayOptions {
@@ -131,6 +137,9 @@ class UpstreamSource {
   /** Bytes read since the last complete event (what the parser may be holding). */
   private bytesSinceEvent = 0;
   private eventSeen = false;
+  /** Raw mode: upstream text read before the answer started, held so a failure can still fall back. */
+  private held = "";
+  private started = false;
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private readonly decoder = new TextDecoder();
   private readonly watchdog: IdleWatchdog;
@@ -164,7 +173,9 @@ class UpstreamSource {
         if (next === "idle") return "idle";
         if (next.done) return this.endOfBody();
         this.eventSeen = false;
-        this.parser.feed(this.decoder.decode(next.value, { stream: true }));
+        const text = this.decoder.decode(next.value, { stream: true });
+        this.parser.feed(text);
+        this.passRaw(text);
         this.bytesSinceEvent = this.eventSeen ? 0 : this.bytesSinceEvent + next.value.byteLength;
         if (this.bytesSinceEvent > this.options.maxEventBytes) this.oversized = true;
       }
@@ -222,8 +233,22 @@ class UpstreamSource {
     }
   }
 
+  /** Raw mode: the text read goes to the client as it is, once the answer has started. */
+  private passRaw(text: string): void {
+    if (!this.options.format.raw || this.malformed) return;
+    this.held += text;
+    if (!this.started) {
+      if (this.held.length > this.options.maxEventBytes) this.oversized = true;
+      return;
+    }
+    this.pending += this.held;
+    this.held = "";
+  }
+
   private endOfBody(): "done" {
-    this.parser.feed(this.decoder.decode());
+    const rest = this.decoder.decode();
+    this.parser.feed(rest);
+    this.passRaw(rest);
     const { payloads, complete } = this.options.translator.finish();
     for (const payload of payloads) this.emit(payload);
     this.complete = complete;
@@ -245,6 +270,8 @@ class UpstreamSource {
   }
 
   private emit(payload: string): void {
+    this.started = true;
+    if (this.options.format.raw) return;
     const framed = this.options.format.frame(payload, this.options.translator.usage());
     if (framed) this.pending += framed;
   }
@@ -307,7 +334,9 @@ class ClientPump {
     await this.flush();
     this.options.abortUpstream();
     this.source.cancel();
-    this.source.pending = this.options.format.fail(cut.error);
+    // A raw stream already carried the provider's own error event.
+    const relayed = this.options.format.raw && this.source.providerError !== null;
+    this.source.pending = relayed ? "" : this.options.format.fail(cut.error);
     await this.flush();
     this.end({ complete: false, cancelled: false, errorCode: cut.code });
     await this.writer.close();

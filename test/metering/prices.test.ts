@@ -114,12 +114,13 @@ describe("price book", () => {
   it("an operator row replaces the default for the same model, aliases included", () => {
     const custom = createPriceBook([{ model: "claude-sonnet-4-5", input: 1, output: 2 }]);
     const p = custom.lookup("anthropic", "claude-sonnet-4-5");
-    // Absent cached and cache-write prices default to input.
+    // Absent cached and cache-write prices default to input (1-hour writes to the cache write).
     expect(p?.base).toEqual({
       input: 1_000_000n,
       output: 2_000_000n,
       cachedInput: 1_000_000n,
       cacheWrite: 1_000_000n,
+      cacheWrite1h: 1_000_000n,
     });
     // The default's alias went with the default row.
     expect(custom.lookup("anthropic", "claude-sonnet-4.5")).toBeNull();
@@ -162,8 +163,9 @@ describe("exact conversions", () => {
   });
 
   it("worst case reserves every prompt token at the dearest prompt rate plus the whole output allowance", () => {
-    // claude-sonnet-4-5: cache write 3.75 > input 3.00; 1,000 x 3,750,000 + 100 x 15,000,000 pico
-    expect(worstCaseMicros(price("anthropic", "claude-sonnet-4-5"), 1_000, 100)).toBe(5_250);
+    // claude-sonnet-4-5: 1-hour cache write 6.00 > 5-minute 3.75 > input 3.00;
+    // 1,000 x 6,000,000 + 100 x 15,000,000 pico
+    expect(worstCaseMicros(price("anthropic", "claude-sonnet-4-5"), 1_000, 100)).toBe(7_500);
     // gemini-2.5-pro above 200k uses the tier: 250,000 x 2,500,000 + 10 x 15,000,000 pico
     expect(worstCaseMicros(price("google", "gemini-2.5-pro"), 250_000, 10)).toBe(625_150);
   });

@@ -53,6 +53,7 @@ interface ResponseFixture {
   expectedUsage: unknown;
 }
 interface StreamFixture {
+  endpoint?: Endpoint;
   input: SseText;
   expected: unknown[];
   expectedComplete: boolean;
@@ -111,7 +112,9 @@ const semantic = (call: unknown) => {
 const actualPayloads = (payloads: string[], expected: unknown[], ctx: ResponseContext) =>
   payloads.map((payload, i) => {
     const want = expected[i];
-    return compactPayload(payload, ctx, typeof want === "object" && want !== null && "object" in want);
+    // A whole chunk when the fixture gives its `object`, or a Responses event (its `type`).
+    const full = typeof want === "object" && want !== null && ("object" in want || "type" in want);
+    return compactPayload(payload, ctx, full);
   });
 
 /** Offsets to cut a body at: any set of positions inside it. */
@@ -180,7 +183,7 @@ for (const kind of ["openai", "anthropic", "gemini"] as const) {
           const f = fixture as unknown as StreamFixture;
           const body = sseText(f.input);
           const check = (cuts: number[]) => {
-            const translator = adapter.streamTranslator("chat", CONTEXT);
+            const translator = adapter.streamTranslator(f.endpoint ?? "chat", CONTEXT);
             const run = replay(translator, body, cuts);
             expect(actualPayloads(run.payloads, f.expected, CONTEXT)).toEqual(f.expected);
             expect(run.complete).toBe(f.expectedComplete);

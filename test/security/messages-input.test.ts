@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { signatureOf } from "../../local/mock-provider/anthropic-thinking";
 import { importSigningKey, mintKey } from "../../src/auth";
 import { gateway, post } from "../support/gateway";
 
@@ -100,13 +101,13 @@ describe("bad input on /v1/messages", () => {
     },
   );
 
-  it("a known block the gateway cannot carry is a 400, not a 500", async () => {
-    const res = await gw.fetch(
-      "/v1/messages",
-      post(user([{ type: "image", source: { type: "file", file_id: "file_1" } }]), KEY),
-    );
+  it("a known block the gateway cannot translate is a 400, not a 500 (and passes natively to Claude)", async () => {
+    const fileImage = user([{ type: "image", source: { type: "file", file_id: "file_1" } }]);
+    const res = await gw.fetch("/v1/messages", post({ ...fileImage, model: "gpt-4o-mini" }, KEY));
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+    // An Anthropic target takes the body as sent (issue 13's native passthrough).
+    expect((await gw.fetch("/v1/messages", post(fileImage, KEY))).status).toBe(200);
   });
 });
 
@@ -139,7 +140,8 @@ function claudeCodeBody(model: string): Record<string, unknown> {
       {
         role: "assistant",
         content: [
-          { type: "thinking", thinking: "I should read it.", signature: "sig-abc" },
+          // Signed as the mock signs (it refuses altered thinking blocks, as Anthropic does).
+          { type: "thinking", thinking: "I should read it.", signature: signatureOf("I should read it.") },
           { type: "redacted_thinking", data: "opaque" },
           { type: "text", text: "Reading it." },
           { type: "tool_use", id: "toolu_01", name: "Read", input: { path: "README.md" } },

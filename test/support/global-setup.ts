@@ -23,6 +23,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // The worker's bundle builds while the stack starts.
   const prebuilt = prebuildWorker();
   const stack = await startStack({ databaseUrl: process.env.DATABASE_URL });
+  console.log(`local stack: Redis ${stack.redisKind}, Postgres ${stack.postgresKind}`);
   const pair = await generateSigningKey("test-1");
   const signer = await importSigningKey(pair.privateJwk);
   const demo = await mintKey(

@@ -5,6 +5,7 @@
  * usage, error types) are in providers/anthropic/vocabulary.ts.
  */
 export { openAIErrorToAnthropic } from "./error";
+export { anthropicNativeOutput } from "./native";
 export { anthropicOutput } from "./output";
 export { anthropicRequestToOpenAI } from "./request";
 export { openAIResponseToAnthropic } from "./response";

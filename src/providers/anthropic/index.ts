@@ -1,11 +1,19 @@
 import { errorReader } from "../common/error-body";
 import { UnsupportedFeatureError } from "../common/errors";
-import type { Endpoint, ProviderAdapter, Target, UpstreamRequest } from "../types";
+import type { Endpoint, ProviderAdapter, UpstreamRequest } from "../types";
 import { parseAnthropicErrorBody } from "./error";
+import { anthropicHeaders } from "./headers";
 import { buildMessagesBody } from "./request";
 import { parseMessage } from "./response";
 import { createAnthropicStreamTranslator } from "./stream";
 
+export { addCacheBreakpoints, type CacheTtl, withPromptCaching } from "./caching";
+export { ANTHROPIC_VERSION, anthropicHeaders } from "./headers";
+export {
+  anthropicCountTokensRequest,
+  anthropicPassthrough,
+  FORWARDED_ANTHROPIC_HEADERS,
+} from "./passthrough";
 export {
   anthropicErrorTypeOfStatus,
   anthropicStatusOf,
@@ -14,9 +22,6 @@ export {
   finishReasonOf,
   stopReasonOf,
 } from "./vocabulary";
-
-/** The Messages API version every request pins. */
-export const ANTHROPIC_VERSION = "2023-06-01";
 
 /**
  * The Anthropic Messages wire format (`kind: anthropic`): chat only. Embeddings and legacy
@@ -50,20 +55,14 @@ export const anthropicAdapter: ProviderAdapter = {
   parseError: errorReader(parseAnthropicErrorBody),
 };
 
-/** Request headers for Anthropic; the key goes in `x-api-key` only. */
-export function anthropicHeaders(target: Target): Record<string, string> {
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "anthropic-version": ANTHROPIC_VERSION,
-    ...target.headers,
-  };
-  if (target.apiKey) headers["x-api-key"] = target.apiKey;
-  return headers;
-}
-
 function assertChat(endpoint: Endpoint): void {
   if (endpoint === "chat") return;
-  const what = endpoint === "embeddings" ? "an embeddings endpoint" : "a legacy completions endpoint";
+  const what =
+    endpoint === "embeddings"
+      ? "an embeddings endpoint"
+      : endpoint === "responses"
+        ? "a Responses API endpoint"
+        : "a legacy completions endpoint";
   throw new UnsupportedFeatureError(
     `Anthropic has no ${what}: route this model elsewhere.`,
     null,

@@ -160,11 +160,15 @@ export function anthropicUsage(raw: unknown): TokenUsage | null {
   const u = raw as Record<string, unknown>;
   const cacheRead = count(u.cache_read_input_tokens);
   const cacheWrite = count(u.cache_creation_input_tokens);
+  // The TTL split; without it every write is priced at the 5-minute rate.
+  const split = (u.cache_creation ?? {}) as Record<string, unknown>;
+  const write1h = Math.min(count(split.ephemeral_1h_input_tokens), cacheWrite);
   return {
     promptTokens: count(u.input_tokens) + cacheRead + cacheWrite,
     completionTokens: count(u.output_tokens),
     cachedReadTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
+    ...(write1h > 0 ? { cacheWrite1hTokens: write1h } : {}),
     reasoningTokens: 0,
   };
 }

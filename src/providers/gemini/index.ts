@@ -1,12 +1,15 @@
 import { errorReader } from "../common/error-body";
 import { UnsupportedFeatureError } from "../common/errors";
-import type { Endpoint, ProviderAdapter, Target, UpstreamRequest } from "../types";
+import type { Endpoint, ProviderAdapter, UpstreamRequest } from "../types";
 import { buildEmbeddingsRequest, parseEmbeddings } from "./embeddings";
 import { parseGeminiErrorBody } from "./error";
+import { modelPath, post } from "./http";
 import { buildGenerateContentBody } from "./request";
 import { parseGenerateContent } from "./response";
 import { createGeminiStreamTranslator } from "./stream";
 
+export { geminiHeaders } from "./http";
+export { type GeminiMethod, geminiCountTokensRequest, geminiPassthrough } from "./passthrough";
 export { hasRemoteImages, type ImageFetcher, inlineRemoteImages } from "./remote-images";
 export { geminiUsage } from "./response";
 
@@ -42,26 +45,10 @@ export const geminiAdapter: ProviderAdapter = {
   parseError: errorReader(parseGeminiErrorBody),
 };
 
-/** Request headers for Gemini; the key goes in `x-goog-api-key`, never in the URL. */
-export function geminiHeaders(target: Target): Record<string, string> {
-  const headers: Record<string, string> = { "content-type": "application/json", ...target.headers };
-  if (target.apiKey) headers["x-goog-api-key"] = target.apiKey;
-  return headers;
-}
-
-function post(url: string, target: Target, body: Record<string, unknown>): UpstreamRequest {
-  return { url, init: { method: "POST", headers: geminiHeaders(target), body: JSON.stringify(body) } };
-}
-
-/** The model id as a URL path segment; config may name it with or without the `models/` prefix. */
-function modelPath(model: string): string {
-  return encodeURIComponent(model.replace(/^models\//, ""));
-}
-
 function assertSupported(endpoint: Endpoint): void {
-  if (endpoint === "completions") {
+  if (endpoint === "completions" || endpoint === "responses") {
     throw new UnsupportedFeatureError(
-      "Gemini has no legacy completions endpoint: use chat completions.",
+      `Gemini has no ${endpoint === "responses" ? "Responses API" : "legacy completions"} endpoint: use chat completions.`,
       null,
       "unsupported_endpoint",
     );

@@ -1,0 +1,109 @@
+/**
+ * `npm run check:bundle` (run by CI before the tests): builds the deploy bundle exactly as
+ * `wrangler deploy` would (`--dry-run`), and fails when wrangler's config is invalid (an error, or
+ * a warning about wrangler.toml) or when the script outgrows Cloudflare's size limit: 3 MiB
+ * gzipped on the Workers Free plan (the limit wrangler enforced until 2026; Cloudflare's limits
+ * page now lists 64 MiB uncompressed on every plan, checked too). SLUICE_BUNDLE_GZIP_LIMIT
+ * (bytes) overrides the first; SLUICE_WRANGLER_CONFIG checks another wrangler.toml.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { ROOT } from "./worker";
+
+const MIB = 1024 * 1024;
+export const FREE_PLAN_GZIP_LIMIT = 3 * MIB;
+export const UNCOMPRESSED_LIMIT = 64 * MIB;
+
+/** Raw and gzip size of every uploadable module in a bundle folder (source maps left out). */
+export function measureBundle(dir: string): { raw: number; gzip: number; files: number } {
+  let raw = 0;
+  let gzip = 0;
+  let files = 0;
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder)) {
+      const path = join(folder, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (!/\.(map|md|capnp|toml)$/.test(entry)) {
+        const bytes = readFileSync(path);
+        raw += bytes.length;
+        gzip += gzipSync(bytes).length;
+        files++;
+      }
+    }
+  };
+  walk(dir);
+  return { raw, gzip, files };
+}
+
+/** Problems with a measured bundle against the limits; empty when it fits. */
+export function sizeProblems(
+  size: { raw: number; gzip: number },
+  gzipLimit = FREE_PLAN_GZIP_LIMIT,
+): string[] {
+  const mib = (n: number) => `${(n / MIB).toFixed(2)} MiB`;
+  const problems: string[] = [];
+  if (size.gzip > gzipLimit)
+    problems.push(`gzip size ${mib(size.gzip)} exceeds the free plan's ${mib(gzipLimit)}`);
+  if (size.raw > UNCOMPRESSED_LIMIT)
+    problems.push(`size ${mib(size.raw)} exceeds ${mib(UNCOMPRESSED_LIMIT)}`);
+  return problems;
+}
+
+/** wrangler's complaints about its config: "Processing wrangler.toml configuration" warnings. */
+export function configWarnings(output: string): string[] {
+  return output
+    .split(/\n(?=▲|✘|X \[)/)
+    .filter((block) => /\[(WARNING|ERROR)\][^\n]*(configuration|wrangler\.toml)/i.test(block))
+    .map((block) => block.trim());
+}
+
+function main(): void {
+  const outdir = mkdtempSync(join(tmpdir(), "sluice-check-bundle-"));
+  try {
+    const result = spawnSync(
+      join(ROOT, "node_modules", ".bin", "wrangler"),
+      [
+        "deploy",
+        "--dry-run",
+        "--outdir",
+        outdir,
+        ...(process.env.SLUICE_WRANGLER_CONFIG ? ["--config", process.env.SLUICE_WRANGLER_CONFIG] : []),
+      ],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          WRANGLER_SEND_METRICS: "false",
+          NO_COLOR: "1",
+        },
+      },
+    );
+    const output = `${result.stdout}\n${result.stderr}`;
+    if (result.status !== 0)
+      throw new Error(`wrangler deploy --dry-run failed (exit ${result.status}):\n${output.trim()}`);
+    const warnings = configWarnings(output);
+    if (warnings.length > 0) throw new Error(`wrangler's config has problems:\n${warnings.join("\n")}`);
+    const size = measureBundle(outdir);
+    const limit = Number(process.env.SLUICE_BUNDLE_GZIP_LIMIT ?? FREE_PLAN_GZIP_LIMIT);
+    const problems = sizeProblems(size, limit);
+    const line = `bundle: ${size.files} modules, ${(size.raw / MIB).toFixed(2)} MiB, ${(size.gzip / MIB).toFixed(2)} MiB gzipped (limit ${(limit / MIB).toFixed(2)} MiB)`;
+    if (problems.length > 0) throw new Error(`${line}\n${problems.join("\n")}`);
+    console.log(`${line}: ok; wrangler's config is valid.`);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1]?.endsWith("check-bundle.ts")) {
+  try {
+    main();
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,53 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), "sluice-check-bundle-test-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** `npm run check:bundle` with extra environment; its exit code and output. */
+function checkBundle(env: Record<string, string>) {
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "local/check-bundle.ts"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, ...env },
+    },
+  );
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe("npm run check:bundle", () => {
+  it("passes the real bundle and reports its size", () => {
+    const { status, output } = checkBundle({});
+    expect(status, output).toBe(0);
+    expect(output).toMatch(/MiB gzipped \(limit 3\.00 MiB\): ok/);
+  }, 60_000);
+
+  it("fails a bundle over the gzip limit", () => {
+    const { status, output } = checkBundle({ SLUICE_BUNDLE_GZIP_LIMIT: "100000" });
+    expect(status).toBe(1);
+    expect(output).toMatch(/exceeds the free plan's/);
+  }, 60_000);
+
+  it("fails when wrangler's config is invalid", () => {
+    const config = join(scratch, "wrangler.toml");
+    const real = readFileSync(join(ROOT, "wrangler.toml"), "utf8").replace(
+      /^main = "(.*)"/m,
+      `main = "${ROOT}$1"`,
+    );
+    writeFileSync(
+      config,
+      `${real.replace(/^compatibility_date = .*$/m, 'compatibility_date = "not-a-date"')}\n`,
+    );
+    const { status, output } = checkBundle({ SLUICE_WRANGLER_CONFIG: config });
+    expect(status).toBe(1);
+    expect(output).toMatch(/compatibility_date|config/i);
+  }, 60_000);
+});

@@ -1,0 +1,70 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { importSigningKey, mintKey } from "../../src/auth";
+
+// Codex CLI, unchanged, completing `codex exec "say hello"` through the served gateway with
+// `wire_api = "responses"`: its streamed Responses requests go to the OpenAI-native route
+// (gpt-4o-mini in the dev config). The mock calls the first tool Codex offers (its shell, with a
+// command that does not exist), Codex runs it and sends the output back, and the mock answers.
+
+/** Runs the CLI with stdin closed (else `codex exec` waits for more input) and a deadline. */
+function run(args: string[], env: Record<string, string | undefined>, cwd: string) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(CODEX, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const CODEX = join(ROOT, "node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex");
+const gatewayUrl = inject("gatewayUrl");
+const bindings = inject("workerBindings") as Record<string, string>;
+let home: string;
+let apiKey: string;
+
+beforeAll(async () => {
+  const signer = await importSigningKey(bindings.SLUICE_SIGNING_KEY as string);
+  const tenant = `codex-${crypto.randomUUID().slice(0, 8)}`;
+  apiKey = (await mintKey(signer, { tenant, plan: "enterprise" }, { issuer: "sluice", audience: "sluice" }))
+    .token;
+  home = mkdtempSync(join(tmpdir(), "codex-home-"));
+  writeFileSync(
+    join(home, "config.toml"),
+    [
+      'model = "gpt-4o-mini"',
+      'model_provider = "sluice"',
+      "[model_providers.sluice]",
+      'name = "sluice"',
+      `base_url = "${gatewayUrl}/v1"`,
+      'env_key = "SLUICE_API_KEY"',
+      'wire_api = "responses"',
+      "",
+    ].join("\n"),
+  );
+});
+
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe("Codex CLI", () => {
+  it('completes `codex exec "say hello"` through the gateway', async () => {
+    const env = { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, SLUICE_API_KEY: apiKey };
+    const result = await run(["exec", "--skip-git-repo-check", "say hello"], env, home);
+    expect(result.stdout + result.stderr).toContain("Mock reply to:");
+    expect(result.code, result.stderr).toBe(0);
+  }, 90_000);
+});
