@@ -24,6 +24,8 @@ export interface TargetFigures {
   peakRssMb: number;
   /** GET /healthz at concurrency N: the runtime + router cost without any outbound request. */
   healthz?: { load: LoadResult; cpuUs: number };
+  /** Gateway only: the JSON chat answered from the response cache (every request a hit), concurrency N. */
+  cached?: { load: LoadResult; cpuUs: number };
   /** Per JSON request at concurrency N: what the gateway asked of its backing services. */
   backing?: { redisRequests: number; redisCommands: number; neonRequests: number; cpuUs: number };
 }
@@ -76,6 +78,7 @@ function failures(figures: TargetFigures): string {
     figures.streamCN,
     figures.longStreamCN,
     figures.healthz?.load,
+    figures.cached?.load,
   ];
   const counts: Record<string, number> = {};
   for (const load of all) {
@@ -293,7 +296,32 @@ export function renderTables(run: RunInfo, all: TargetFigures[]): string {
       `### What the gateway asked of its backing services (JSON, concurrency ${n})\n\n${lines.join("\n")}`,
     );
   }
+  if (gateway?.cached) sections.push(cachedSection(gateway, gateway.cached, direct, n));
   return sections.join("\n\n");
+}
+
+/** The response cache: a hit's CPU and latency against the same JSON request as a miss. */
+function cachedSection(
+  gateway: TargetFigures,
+  cached: NonNullable<TargetFigures["cached"]>,
+  direct: TargetFigures | undefined,
+  n: number,
+): string {
+  const row = (label: string, load: LoadResult, cpuUs: number) => [
+    label,
+    int(load.rps),
+    int(cpuUs),
+    ms(load.latency.p50),
+    ms(load.latency.p99),
+    direct ? added(load.latency.p50, direct.jsonCN.latency.p50) : "n/a",
+  ];
+  return `### Response cache (JSON chat, concurrency ${n}; every cached request a hit)\n\n${table(
+    ["request", "req/s", "CPU us/req", "p50 ms", "p99 ms", "added p50 vs direct"],
+    [
+      row("miss (no cache on the route)", gateway.jsonCN, gateway.cpuUsJson),
+      row("hit", cached.load, cached.cpuUs),
+    ],
+  )}`;
 }
 
 /** The whole RESULTS.md: the run's context, then the tables. */

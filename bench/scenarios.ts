@@ -34,6 +34,8 @@ export function benchConfig(mockUrl: string): Record<string, unknown> {
     routes: {
       ...base.routes,
       "gpt-4o-mini-long": { targets: [{ provider: "mock-openai-long", model: "gpt-4o-mini" }] },
+      // The same answers as gpt-4o-mini, through the response cache: the cached phase's hits.
+      [CACHED_ROUTE]: { ...(base.routes["gpt-4o-mini"] as object), cache: { ttl_seconds: 86_400 } },
     },
     plans: { bench: BENCH_PLAN },
     default_plan: "bench",
@@ -42,11 +44,16 @@ export function benchConfig(mockUrl: string): Record<string, unknown> {
   };
 }
 
-/** The three chat requests of a run, for one target. */
+/** The route whose JSON answers the cached phase repeats (all hits after the first). */
+export const CACHED_ROUTE = "gpt-4o-mini-cached";
+
+/** The chat requests of a run, for one target. */
 export interface ChatCalls {
   json: HttpCall;
   stream: HttpCall;
   longStream: HttpCall;
+  /** Gateway only: the JSON call, answered from the response cache. */
+  cached?: HttpCall;
 }
 
 /**
@@ -68,6 +75,7 @@ export function chatCalls(apiKey: string, viaGateway: boolean): ChatCalls {
   });
   return {
     json: call({ model: "gpt-4o-mini", max_tokens: 32 }),
+    cached: viaGateway ? call({ model: CACHED_ROUTE, max_tokens: 32, temperature: 0 }) : undefined,
     stream: call({ model: "gpt-4o-mini", max_tokens: 32, stream: true }),
     longStream: viaGateway
       ? call({ model: "gpt-4o-mini-long", max_tokens: 2 * LONG_STREAM_WORDS, stream: true })

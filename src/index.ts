@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { reconcileBalances } from "./billing/reconcile";
 import { ConfigError, type GatewayEnv } from "./config";
 import { errorResponse, GatewayError } from "./errors";
 import { purgeExpiredTurns } from "./inbound/responses";
@@ -48,6 +49,12 @@ export default {
     ctx.waitUntil(
       purgeExpiredTurns(services.db, services.now()).catch(() =>
         services.log("warn", "purging expired stored responses failed; the next run retries"),
+      ),
+    );
+    // Tenant state mirrors and prepaid balances: Redis against the Postgres record.
+    ctx.waitUntil(
+      reconcileBalances(services.db, services.redis, services.log).catch(() =>
+        services.log("warn", "balance reconciliation failed; the next run retries"),
       ),
     );
     ctx.waitUntil(

@@ -1,6 +1,6 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import { createKeyVerifier, importSigningKey, type KeyVerifier, parseJwks, type SigningKey } from "./auth";
-import { type Config, type GatewayEnv, loadConfig } from "./config";
+import { type Config, type GatewayEnv, loadConfig, ownValue } from "./config";
 import { createDatabase, type Database } from "./db";
 import { GatewayError } from "./errors";
 import {
@@ -101,6 +101,8 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
     revocations: createRevocationCache(redis, now),
     meter: createMeter({
       prices: config.prices,
+      costMultiplier: (provider) =>
+        (provider ? ownValue(config.providers, provider)?.cost_multiplier : 1) ?? 1,
       writer: createUsageWriter({ db, redis, log }),
       now,
     }),

@@ -1,9 +1,11 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { requireAdmin } from "./auth";
+import { cacheRoutes } from "./cache";
 import { dashboardRoutes } from "./dashboard";
 import { keyRoutes } from "./keys";
 import { metricsRoutes } from "./metrics";
+import { tenantRoutes } from "./tenants";
 import { usageRoutes } from "./usage";
 
 /**
@@ -19,6 +21,8 @@ export function adminRoutes(): Hono<AppEnv> {
   admin.route("/metrics", metricsRoutes());
   admin.use("*", requireAdmin());
   admin.route("/keys", keyRoutes());
+  admin.route("/tenants", tenantRoutes());
+  admin.route("/cache", cacheRoutes());
   admin.route("/", usageRoutes<AppEnv>({ db: (c) => c.get("services").db }));
   return admin;
 }

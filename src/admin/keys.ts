@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { InvalidKeyClaimsError, type KeyClaimsInput, type MintedKey, mintKey } from "../auth";
+import { ensureTenant } from "../billing/tenant-store";
 import { ownValue } from "../config";
 import type { AppEnv } from "../context";
 import type { ApiKeyRow } from "../db";
@@ -64,6 +65,7 @@ export function keyRoutes(): Hono<AppEnv> {
     }
     const now = services.now();
     const { minted, signingKid } = await mint(services, claims, expires_in, now);
+    await ensureTenant(services.db, minted.claims.sub, new Date(now));
     const row = await insertKey(
       services.db,
       rowFromClaims(minted.claims, { signingKid, createdAt: new Date(now) }),

@@ -35,11 +35,21 @@ export interface UsageAggregate {
   reasoning_tokens: number;
   /** Exact decimal USD as a string (a JSON number would round). Unpriced requests add nothing. */
   cost_usd: string;
+  /** Exact USD the same usage costs at list price (before each provider's `cost_multiplier`). */
+  list_cost_usd: string;
+  /** list_cost_usd − cost_usd: what cheaper providers (relays, discounts) saved. */
+  provider_savings_usd: string;
   /**
    * Exact USD prompt caching saved: the prompts at input price, less what they cost with cache
    * reads and writes (negative while writes outweigh reads). Unpriced requests add nothing.
    */
   cache_savings_usd: string;
+  /** Requests answered from the gateway's response cache (src/cache/), at cost 0. */
+  response_cache_hits: number;
+  /** response_cache_hits over all requests (0..1); null with no requests. */
+  response_cache_hit_ratio: number | null;
+  /** Exact USD the response cache saved: what its hits' answers cost when they were made. */
+  response_cache_saved_usd: string;
   p50_latency_ms: number | null;
   p95_latency_ms: number | null;
 }
@@ -58,6 +68,9 @@ const AGGREGATES = sql`
   coalesce(sum(${u.cacheSavingsUsd}), 0)::text as cache_savings_usd,
   coalesce(sum(${u.reasoningTokens}), 0) as reasoning_tokens,
   coalesce(sum(${u.costUsd}), 0)::text as cost_usd,
+  coalesce(sum(coalesce(${u.listCostUsd}, ${u.costUsd})), 0)::text as list_cost_usd,
+  count(*) filter (where ${u.cacheHit}) as response_cache_hits,
+  coalesce(sum(${u.cacheSavedUsd}), 0)::text as response_cache_saved_usd,
   percentile_cont(0.5) within group (order by ${u.latencyMs}) as p50_latency_ms,
   percentile_cont(0.95) within group (order by ${u.latencyMs}) as p95_latency_ms`;
 
@@ -137,7 +150,14 @@ function toAggregate(row: Record<string, unknown>): UsageAggregate {
     cache_hit_ratio: hitRatio(num(row.cached_tokens), num(row.prompt_tokens)),
     reasoning_tokens: num(row.reasoning_tokens),
     cost_usd: formatUsd(parseUsd(String(row.cost_usd ?? "0"))),
+    list_cost_usd: formatUsd(parseUsd(String(row.list_cost_usd ?? "0"))),
+    provider_savings_usd: formatUsd(
+      parseUsd(String(row.list_cost_usd ?? "0")) - parseUsd(String(row.cost_usd ?? "0")),
+    ),
     cache_savings_usd: formatUsd(parseUsd(String(row.cache_savings_usd ?? "0"))),
+    response_cache_hits: num(row.response_cache_hits),
+    response_cache_hit_ratio: hitRatio(num(row.response_cache_hits), num(row.requests)),
+    response_cache_saved_usd: formatUsd(parseUsd(String(row.response_cache_saved_usd ?? "0"))),
     p50_latency_ms: nullableNum(row.p50_latency_ms),
     p95_latency_ms: nullableNum(row.p95_latency_ms),
   };

@@ -19,6 +19,11 @@ const ProviderSchema = z
      * bodies go to it as they are (built-in tools included). Default: on for the `openai` preset.
      */
     responses_api: z.boolean().optional(),
+    /**
+     * What this provider really charges as a share of the list price (a relay at 14% of list:
+     * 0.14). Usage rows keep both: `cost_usd` (list × multiplier) and `list_cost_usd`.
+     */
+    cost_multiplier: z.number().positive().max(1000).default(1),
   })
   .superRefine((p, ctx) => {
     if (!p.preset && !p.kind)
@@ -35,6 +40,7 @@ const ProviderSchema = z
       api_key_secret: p.api_key_secret ?? preset?.api_key_secret,
       headers: p.headers,
       responses_api: p.responses_api ?? p.preset === "openai",
+      cost_multiplier: p.cost_multiplier,
     };
   });
 
@@ -58,6 +64,16 @@ const RouteSchema = z.object({
    * cache breakpoints on their stable prefix (system, tools, earlier turns), within the limit of four.
    */
   prompt_caching: z.object({ ttl: z.enum(["5m", "1h"]).default("5m") }).optional(),
+  /** Opt-in response cache (src/cache/): exact repeats answered from Redis. */
+  cache: z
+    .object({
+      ttl_seconds: positiveInt.max(30 * 86_400).default(3600),
+      /** Largest compressed entry stored; bigger answers are served but not cached. */
+      max_entry_bytes: positiveInt.max(1_000_000).default(256_000),
+      /** Requests sampled above this temperature are not cached (their answers vary by design). */
+      max_temperature: z.number().min(0).max(2).default(0),
+    })
+    .optional(),
 });
 
 const LimitsSchema = z.object({

@@ -1,5 +1,17 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, jsonb, numeric, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 /**
  * One row per authenticated request, keyed by request_id: an id the gateway generates, so a
@@ -35,6 +47,12 @@ export const usageEvents = pgTable(
     unpriced: boolean("unpriced").notNull().default(false),
     /** Exact USD prompt caching saved (negative while writes outweigh reads); null when unpriced. */
     cacheSavingsUsd: numeric("cache_savings_usd", { precision: 20, scale: 12 }),
+    /** Exact USD at list price; cost_usd is it times the provider's cost_multiplier. Null when unpriced. */
+    listCostUsd: numeric("list_cost_usd", { precision: 20, scale: 12 }),
+    /** Answered from the gateway's response cache (src/cache/): no upstream call, cost 0. */
+    cacheHit: boolean("cache_hit").notNull().default(false),
+    /** For a cache hit, the exact USD the stored answer cost when it was made: what the hit saved. */
+    cacheSavedUsd: numeric("cache_saved_usd", { precision: 20, scale: 12 }),
     latencyMs: integer("latency_ms").notNull().default(0),
     ttfbMs: integer("ttfb_ms"),
     attempts: integer("attempts").notNull().default(0),
@@ -95,5 +113,48 @@ export const storedResponses = pgTable(
   ],
 );
 
+/**
+ * Tenants as records. `status` is `active` or `suspended`; `billing_mode` is `postpaid` (no balance,
+ * as before) or `prepaid` (requests need a balance). The gate reads a Redis mirror of both.
+ */
+export const tenants = pgTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name"),
+  plan: text("plan"),
+  status: text("status").notNull().default("active"),
+  billingMode: text("billing_mode").notNull().default("postpaid"),
+  /** When the tenant last became prepaid: its balance counts usage from then on. */
+  prepaidSince: timestamp("prepaid_since", { withTimezone: true, mode: "date" }),
+  createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+
+/**
+ * Append-only money movements of a tenant, in integer micro-dollars (positive adds to the balance):
+ * `top_up`, `refund`, `adjustment` (manual: `actor` and `reason` say who and why). Usage is derived
+ * from usage_events (each priced row takes ceil(cost_usd in micro-dollars), as the gate settled it).
+ * `idempotency_key` makes a retried top-up count once.
+ */
+export const ledgerEntries = pgTable(
+  "ledger_entries",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    tenant: text("tenant").notNull(),
+    kind: text("kind").notNull(),
+    amountMicros: bigint("amount_micros", { mode: "number" }).notNull(),
+    requestId: text("request_id"),
+    actor: text("actor"),
+    reason: text("reason"),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("ledger_entries_tenant_time").on(t.tenant, t.createdAt),
+    uniqueIndex("ledger_entries_idempotency").on(t.tenant, t.idempotencyKey),
+  ],
+);
+
 export type UsageEventRow = typeof usageEvents.$inferInsert;
+export type TenantRow = typeof tenants.$inferSelect;
+export type LedgerEntryRow = typeof ledgerEntries.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

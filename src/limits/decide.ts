@@ -4,9 +4,11 @@ import type { Outcome } from "./deadline";
 import {
   budgetExhausted,
   concurrencyExceeded,
+  insufficientBalance,
   keyRevoked,
   limitsUnavailable,
   requestRateExceeded,
+  tenantSuspended,
   tokenRateExceeded,
 } from "./denials";
 import type { RateView } from "./headers";
@@ -28,7 +30,15 @@ export interface Denial {
   error: (headers: Record<string, string>) => GatewayError;
 }
 
-const RANK = { revoked: 0, unavailable: 1, budget: 2, requests: 3, tokens: 4, concurrency: 5 } as const;
+const RANK = {
+  revoked: 0,
+  unavailable: 1,
+  balance: 2,
+  budget: 2,
+  requests: 3,
+  tokens: 4,
+  concurrency: 5,
+} as const;
 
 /** What the local fallback handed out, to give back on refusal or settlement. */
 export interface LocalTakes {
@@ -67,7 +77,8 @@ export function decide(input: DecideInput): Decision {
     local: { requests: [], tokens: [], slot: null },
   };
   checkRevocation(input, decision);
-  if (input.reply?.status === "revoked") return decision;
+  if (input.reply?.status === "revoked" || input.reply?.status === "suspended") return decision;
+  checkBalance(input, decision);
   checkBudgets(input, decision);
   checkRequestRates(input, decision);
   checkTokenRates(input, decision);
@@ -82,7 +93,18 @@ const unavailable = (check: Parameters<typeof limitsUnavailable>[0]): Denial => 
 
 function checkRevocation({ reply, policy }: DecideInput, decision: Decision): void {
   if (reply?.status === "revoked") decision.denials.push({ rank: RANK.revoked, error: keyRevoked });
+  if (reply?.status === "suspended") decision.denials.push({ rank: RANK.revoked, error: tenantSuspended });
   if (!reply && policy.revocation === "closed") decision.denials.push(unavailable("key revocation"));
+}
+
+/** A prepaid tenant's balance must hold the worst case (the script refused otherwise). */
+function checkBalance({ reply, reservation }: DecideInput, decision: Decision): void {
+  const balance = reply?.balance;
+  if (!balance || balance.ok) return;
+  decision.denials.push({
+    rank: RANK.balance,
+    error: (headers) => insufficientBalance(balance.available, reservation.micros, headers),
+  });
 }
 
 function checkBudgets({ reply, reservation, policy, now }: DecideInput, decision: Decision): void {

@@ -114,3 +114,30 @@ export function limitsUnavailable(check: "budgets" | "rate limits" | "key revoca
 
 /** 401 for a key revoked by an operator; says no more than any other invalid key. */
 export const keyRevoked = (): GatewayError => invalidApiKey("The API key has been revoked.");
+
+/** 403 for every key of a suspended tenant: the key is valid, its tenant may not use it now. */
+export const tenantSuspended = (): GatewayError =>
+  new GatewayError({
+    status: 403,
+    type: "permission_error",
+    message: "This API key's organization has been suspended. Contact the gateway's operator.",
+    code: "tenant_suspended",
+    headers: NO_RETRY,
+  });
+
+/** 402 insufficient_balance when a prepaid tenant's balance cannot cover the request's worst case. */
+export function insufficientBalance(
+  available: number,
+  requested: number,
+  headers: Record<string, string>,
+): GatewayError {
+  return new GatewayError({
+    status: 402,
+    type: "insufficient_quota",
+    message:
+      `Your prepaid balance (${usd(Math.max(0, available))}) cannot cover this request (up to ${usd(requested)}). ` +
+      "Top up your balance to continue.",
+    code: "insufficient_balance",
+    headers: { ...headers, ...NO_RETRY },
+  });
+}

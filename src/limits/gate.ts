@@ -89,6 +89,7 @@ export function createGate(opts: GateOptions): Gate {
     settlements: createSettlements(settleScript, log, opts.companions),
     requestRate: new RequestRate(runner),
     local: new LocalLimiter(TOKEN_WINDOW_MS),
+    runner,
   };
   return { admit: (request) => admit(deps, request) };
 }
@@ -106,6 +107,7 @@ interface Deps {
   settlements: WindowBatcher<SettlementItem>;
   requestRate: RequestRate;
   local: LocalLimiter;
+  runner: ScriptRunner;
 }
 
 async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> {
@@ -114,6 +116,7 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
   const reservation = planReservation({
     limits,
     keyId: request.caller.keyId,
+    tenant: request.caller.tenant,
     // Our own id: a client-chosen request id could collide and share a slot.
     id: crypto.randomUUID(),
     now,
@@ -128,6 +131,10 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
   const script = deps.admitScript.run<unknown>(keys, args).then(parseAdmitReply);
   const rated = limits.rates.flatMap(({ scope, rpm }) => (rpm === undefined ? [] : [{ scope, rpm }]));
   const taken = rated.map(({ scope, rpm }) => deps.requestRate.take(scope, rpm));
+  // The response cache's lookup: one more command in the same pipeline, so a miss costs nothing.
+  const lookup = request.cacheKey
+    ? within(deps.timeoutMs, [deps.runner.get<unknown>(request.cacheKey)])
+    : null;
 
   const [scriptOutcome, ...rateOutcomes] = (await within<unknown>(deps.timeoutMs, [script, ...taken])) as [
     Outcome<AdmitReply>,
@@ -151,19 +158,10 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
 
   const headers = rateLimitHeaders(tightest(decision.requestViews), tightest(decision.tokenViews));
   const breakerState = request.breakerKeys.map((_, i) => reply?.breakers[i] ?? null);
+  const cached = await lookedUp(lookup);
 
   if (decision.denials.length > 0) {
-    const first = decision.denials.reduce((a, b) => (b.rank < a.rank ? b : a));
-    const rollback = giveBack(deps, {
-      reservation,
-      decision,
-      rates: rated.map((rate, i) => ({ ...rate, result: taken[i] })),
-      // A timed-out script may still run: the reservation record makes the give-back exact either way.
-      scriptMayHaveReserved: reply === null || reply.status === "reserved",
-      now,
-    });
-    request.waitUntil?.(rollback);
-    return { error: first.error(headers), headers, breakerState, settle: settleRefused(deps, rollback) };
+    return refused(deps, request, { reservation, decision, rated, taken, reply, now, headers, breakerState });
   }
 
   let settled: Promise<void> | null = null;
@@ -171,11 +169,53 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
     error: null,
     headers,
     breakerState,
+    cached,
     settle(actual) {
       settled ??= settle(deps, reservation, decision.local, actual, reply === null);
       return settled;
     },
   };
+}
+
+/** A refused admission: what the other checks took goes back in the background. */
+function refused(
+  deps: Deps,
+  request: AdmissionRequest,
+  state: {
+    reservation: Reservation;
+    decision: Decision;
+    rated: { scope: RateCheck["scope"]; rpm: number }[];
+    taken: Promise<RateResult>[];
+    reply: AdmitReply | null;
+    now: number;
+    headers: Record<string, string>;
+    breakerState: (string | null)[];
+  },
+): Admission {
+  const { reservation, decision, reply, headers } = state;
+  const first = decision.denials.reduce((a, b) => (b.rank < a.rank ? b : a));
+  const rollback = giveBack(deps, {
+    reservation,
+    decision,
+    rates: state.rated.map((rate, i) => ({ ...rate, result: state.taken[i] })),
+    // A timed-out script may still run: the reservation record makes the give-back exact either way.
+    scriptMayHaveReserved: reply === null || reply.status === "reserved",
+    now: state.now,
+  });
+  request.waitUntil?.(rollback);
+  return {
+    error: first.error(headers),
+    headers,
+    breakerState: state.breakerState,
+    cached: null,
+    settle: settleRefused(deps, rollback),
+  };
+}
+
+/** The response cache's GET, if one was sent: its value, or null (nothing stored, or Redis unreachable). */
+async function lookedUp(lookup: Promise<Outcome<unknown>[]> | null): Promise<unknown> {
+  const looked = (await lookup)?.[0];
+  return looked?.ok ? looked.value : null;
 }
 
 /**

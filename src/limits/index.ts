@@ -2,9 +2,11 @@
  * Limits and budgets on Upstash Redis: one round trip before the upstream call decides
  * revocation, request and token rates, dollar budgets and concurrency (see createGate).
  */
+
+export { tenantSuspended } from "./denials";
 export { createGate, type GateOptions } from "./gate";
 export { formatResetDuration, rateLimitHeaders } from "./headers";
-export { ALERT_QUEUE_KEY, isRevokedKeyName, revokedKeyName } from "./keys";
+export { ALERT_QUEUE_KEY, balanceKey, isRevokedKeyName, revokedKeyName, tenantStateKey } from "./keys";
 export { LuaScript } from "./lua";
 export { createLimitsRedis } from "./redis";
 export { resolveLimits, usdToMicros } from "./resolve";

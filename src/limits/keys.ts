@@ -11,6 +11,8 @@
  * | `sluice:resv:<reservationId>` | hash | `tokens`, `micros` reserved, until settled | lease + 1 hour |
  * | `<budget counter>:alerts` | hash | threshold (percent) -> ms it was crossed, so each alerts once | with its counter |
  * | `sluice:alerts:queue` | list | alerts (JSON) waiting for the cron trigger to send them | at most 10,000 |
+ * | `sluice:tenant:<tenant>` | hash | `suspended`, `prepaid` ("1" when set): mirrored from the tenants table | never |
+ * | `sluice:balance:<tenant>` | integer | prepaid micro-dollars available, in-flight reservations taken | never |
  */
 
 const PREFIX = "sluice";
@@ -54,3 +56,15 @@ export const budgetAlertMarkerKey = (counterKey: string): string => `${counterKe
 
 /** Alerts (JSON text) waiting to be sent; the cron trigger delivers them. */
 export const ALERT_QUEUE_KEY = `${PREFIX}:alerts:queue`;
+
+/**
+ * The tenant's state the gate reads in its round trip (suspension, prepaid billing).
+ * @example tenantStateKey("acme") // "sluice:tenant:acme"
+ */
+export const tenantStateKey = (tenant: string): string => `${PREFIX}:tenant:${tenant}`;
+
+/**
+ * The tenant's live prepaid balance in micro-dollars (Postgres's ledger is the record).
+ * @example balanceKey("acme") // "sluice:balance:acme"
+ */
+export const balanceKey = (tenant: string): string => `${PREFIX}:balance:${tenant}`;

@@ -1,11 +1,13 @@
 import {
   ALERT_QUEUE_KEY,
+  balanceKey,
   budgetAlertMarkerKey,
   budgetKey,
   inflightKey,
   reservationKey,
   revokedKeyName,
   type Scope,
+  tenantStateKey,
   tokenBucketKey,
 } from "./keys";
 import { type Period, periodOf } from "./periods";
@@ -48,23 +50,29 @@ export interface Reservation {
   tokenCounters: TokenCounter[];
   budgetCounters: BudgetCounter[];
   breakerKeys: string[];
+  /** The tenant's state hash (suspension, prepaid) and its prepaid balance counter. */
+  tenantStateKey: string;
+  balanceKey: string;
   /** Budget alerts for this caller: thresholds (percent) and the tenant they go to; null when off. */
   alerts: BudgetAlerts | null;
 }
 
 /** What the admission script found. */
 export interface AdmitReply {
-  status: "reserved" | "revoked" | "refused";
+  status: (typeof STATUS)[number];
   inflight: number;
   tokens: { used: number; ok: boolean }[];
   budgets: { spent: number; ok: boolean }[];
   breakers: (string | null)[];
+  /** The prepaid balance before this admission (micro-dollars); null when the tenant is not prepaid. */
+  balance: { available: number; ok: boolean } | null;
 }
 
 /** Lays out one admission's counters for `now` (ms). */
 export function planReservation(input: {
   limits: EffectiveLimits;
   keyId: string;
+  tenant: string;
   id: string;
   now: number;
   leaseMs: number;
@@ -102,6 +110,8 @@ export function planReservation(input: {
     tokenCounters,
     budgetCounters,
     breakerKeys: input.breakerKeys,
+    tenantStateKey: tenantStateKey(input.tenant),
+    balanceKey: balanceKey(input.tenant),
     alerts: limits.alerts,
   };
 }
@@ -115,6 +125,7 @@ export function admitArgs(r: Reservation): { keys: string[]; args: (string | num
   for (const c of r.tokenCounters) keys.push(c.current, c.previous);
   for (const c of r.budgetCounters) keys.push(c.key);
   for (const key of r.breakerKeys) keys.push(key);
+  keys.push(r.tenantStateKey, r.balanceKey);
   const args: (string | number)[] = [
     r.now,
     r.id,
@@ -153,6 +164,7 @@ export function settleArgs(
   for (const _ of r.tokenCounters) args.push(r.now + 2 * TOKEN_WINDOW_MS + 1000);
   for (const c of r.budgetCounters) args.push(c.period.endsAt + BUDGET_GRACE_MS);
   if (r.alerts) addAlertArgs(r, r.alerts, keys, args);
+  keys.push(r.balanceKey);
   return { keys, args };
 }
 
@@ -175,13 +187,14 @@ function addAlertArgs(r: Reservation, alerts: BudgetAlerts, keys: string[], args
   }
 }
 
-const STATUS = ["reserved", "revoked", "refused"] as const;
+const STATUS = ["reserved", "revoked", "refused", "suspended"] as const;
 
 /** Reads ADMIT_SCRIPT's reply (the client may have turned numeric strings into numbers). */
 export function parseAdmitReply(reply: unknown): AdmitReply {
-  if (!Array.isArray(reply) || reply.length < 7)
+  if (!Array.isArray(reply) || reply.length < 9)
     throw new Error("unexpected reply from the admission script");
-  const [status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers] = reply as unknown[][];
+  const [status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers, balance, balanceOk] =
+    reply as unknown[][];
   const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
   return {
     status: STATUS[Number(status)] ?? "refused",
@@ -192,6 +205,7 @@ export function parseAdmitReply(reply: unknown): AdmitReply {
       ok: Number(list(budgetOk)[i]) === 1,
     })),
     breakers: list(breakers).map(breakerValue),
+    balance: Number(balanceOk) < 0 ? null : { available: Number(balance), ok: Number(balanceOk) === 1 },
   };
 }
 

@@ -4,6 +4,8 @@ import { errors, type Redis, type Requester } from "@upstash/redis/cloudflare";
 export interface ScriptRunner {
   eval<T>(script: string, keys: string[], args: unknown[]): Promise<T>;
   evalsha<T>(sha: string, keys: string[], args: unknown[]): Promise<T>;
+  /** A plain GET, in the same tick's pipeline (the response cache's lookup rides the gate's round trip). */
+  get<T>(key: string): Promise<T>;
 }
 
 /**
@@ -19,6 +21,7 @@ export function scriptRunner(redis: Redis): ScriptRunner {
   return {
     eval: (script, keys, args) => pipe.send(scriptCommand("eval", script, keys, args)),
     evalsha: (sha, keys, args) => pipe.send(scriptCommand("evalsha", sha, keys, args)),
+    get: (key) => pipe.send(["get", key]),
   };
 }
 

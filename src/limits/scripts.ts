@@ -10,14 +10,19 @@
  * every check passes, reserves them all and records the reservation.
  *
  * KEYS: 1 revocation marker, 2 reservation record, 3 in-flight ZSET, then per token scope its
- * current and previous window counters, then one counter per budget, then the breaker keys.
+ * current and previous window counters, then one counter per budget, then the breaker keys,
+ * then the tenant's state hash and its prepaid balance (micro-dollars available).
  * ARGV: 1 now (ms), 2 reservation id, 3 lease (ms), 4 concurrency limit (0 = none),
  * 5 tokens to reserve, 6 token window (ms), 7 micro-dollars to reserve, 8 record TTL (ms),
  * 9 token scope count, 10 budget count, 11 breaker count,
  * then per token scope its limit, then per budget its limit and expire-at (ms).
  *
- * Returns {status, inflight, tokenUsed[], tokenOk[], budgetSpent[], budgetOk[], breakers[]}
- * where status is 0 reserved, 1 revoked, 2 refused (nothing reserved).
+ * A tenant whose state hash says `suspended` is refused like a revoked key; one that says
+ * `prepaid` must hold the worst case in its balance, which is taken from it with the rest.
+ *
+ * Returns {status, inflight, tokenUsed[], tokenOk[], budgetSpent[], budgetOk[], breakers[],
+ * balance, balanceOk} where status is 0 reserved, 1 revoked, 2 refused (nothing reserved),
+ * 3 tenant suspended, and balanceOk is 1 or 0 for a prepaid tenant, -1 for one that is not.
  */
 export const ADMIT_SCRIPT = `
 local now = tonumber(ARGV[1])
@@ -38,7 +43,12 @@ end
 
 local revokedFrom = redis.call("GET", KEYS[1])
 if revokedFrom and (tonumber(revokedFrom) or 0) <= now then
-  return {1, 0, {}, {}, {}, {}, breakers}
+  return {1, 0, {}, {}, {}, {}, breakers, 0, -1}
+end
+local balanceKey = KEYS[#KEYS]
+local tenantState = redis.call("HMGET", KEYS[#KEYS - 1], "suspended", "prepaid")
+if tenantState[1] == "1" then
+  return {3, 0, {}, {}, {}, {}, breakers, 0, -1}
 end
 
 local status = 0
@@ -77,7 +87,23 @@ for j = 1, nBud do
   end
 end
 
+-- Prepaid: the worst case must fit in what is left; an empty balance refuses even unpriced work.
+local prepaid = tenantState[2] == "1"
+local balance, balanceOk = 0, -1
+if prepaid then
+  balanceOk = 1
+  balance = tonumber(redis.call("GET", balanceKey) or "0")
+  if balance <= 0 or balance < micros then
+    balanceOk = 0
+    status = 2
+  end
+end
+
 if status == 0 then
+  if prepaid then
+    redis.call("DECRBY", balanceKey, ARGV[7])
+    redis.call("HSET", KEYS[2], "balance", "1")
+  end
   if concurrency > 0 then
     redis.call("ZADD", KEYS[3], string.format("%d", now + lease), ARGV[2])
     redis.call("PEXPIRE", KEYS[3], lease)
@@ -94,7 +120,7 @@ if status == 0 then
   redis.call("PEXPIRE", KEYS[2], ARGV[8])
 end
 
-return {status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers}
+return {status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers, balance, balanceOk}
 `;
 
 /**
@@ -106,9 +132,12 @@ return {status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers}
  * queues one alert per threshold and period: the marker hash's HSETNX makes it exactly once,
  * however many requests and isolates settle at the same time.
  *
+ * A reservation taken from a prepaid balance gives back (or takes) the difference there too; an
+ * admission that fell open takes the real use from a balance that exists.
+ *
  * KEYS: 1 reservation record, 2 in-flight ZSET, then the counters to adjust (token counters
  * first, budget counters last), then with alerts one marker hash per budget counter and the alert
- * queue.
+ * queue, and last the tenant's prepaid balance.
  * ARGV: 1 reservation id, 2 real tokens, 3 real micro-dollars, 4 token counter count,
  * 5 record-without-reservation flag, 6 alerting budget count (0 or the budget counter count),
  * then per counter its expire-at (ms), used when creating it; with alerts then: now (ms),
@@ -119,7 +148,9 @@ return {status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers}
  * nothing to settle.
  */
 export const SETTLE_SCRIPT = `
-local reserved = redis.call("HMGET", KEYS[1], "tokens", "micros")
+local nKeys = #KEYS - 1
+local balanceKey = KEYS[#KEYS]
+local reserved = redis.call("HMGET", KEYS[1], "tokens", "micros", "balance")
 local reservedTokens, reservedMicros = 0, 0
 if reserved[1] then
   reservedTokens = tonumber(reserved[1])
@@ -132,10 +163,13 @@ end
 
 local deltaTokens = tonumber(ARGV[2]) - reservedTokens
 local deltaMicros = tonumber(ARGV[3]) - reservedMicros
+if deltaMicros ~= 0 and (reserved[3] == "1" or (not reserved[1] and redis.call("EXISTS", balanceKey) == 1)) then
+  redis.call("DECRBY", balanceKey, string.format("%d", deltaMicros))
+end
 local nTok = tonumber(ARGV[4])
 local nAlert = tonumber(ARGV[6])
-local lastCounter = #KEYS
-if nAlert > 0 then lastCounter = #KEYS - nAlert - 1 end
+local lastCounter = nKeys
+if nAlert > 0 then lastCounter = nKeys - nAlert - 1 end
 for i = 3, lastCounter do
   local delta = deltaMicros
   if i < 3 + nTok then delta = deltaTokens end
@@ -165,12 +199,12 @@ for j = 1, nAlert do
     local percent = tonumber(ARGV[base + 1 + t])
     if limit > 0 and spent * 100 >= percent * limit and redis.call("HSETNX", marker, percent, now) == 1 then
       redis.call("PEXPIREAT", marker, ARGV[4 + counter])
-      redis.call("RPUSH", KEYS[#KEYS], alert .. string.format(',"threshold":%d,"spent_micros":%d,"at":%d}', percent, spent, now))
+      redis.call("RPUSH", KEYS[nKeys], alert .. string.format(',"threshold":%d,"spent_micros":%d,"at":%d}', percent, spent, now))
       queued = queued + 1
     end
   end
 end
-if queued > 0 then redis.call("LTRIM", KEYS[#KEYS], -10000, -1) end
+if queued > 0 then redis.call("LTRIM", KEYS[nKeys], -10000, -1) end
 return 1 + queued
 `;
 

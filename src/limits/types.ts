@@ -27,6 +27,8 @@ export interface AdmissionRequest {
   worstCaseMicros: number | null;
   /** Redis keys of shared circuit-breaker state to read in the same round trip. */
   breakerKeys: string[];
+  /** A response-cache key to GET in the same round trip (src/cache/); its value comes back as `cached`. */
+  cacheKey?: string | null;
   /** The request's `ctx.waitUntil`: a refused admission gives back what other checks took, in the background. */
   waitUntil?: (promise: Promise<unknown>) => void;
 }
@@ -38,6 +40,8 @@ export interface Admission {
   headers: Record<string, string>;
   /** Values read for `breakerKeys` (null when absent), in the same order. */
   breakerState: (string | null)[];
+  /** What `cacheKey` held (null: nothing, no key asked, or Redis unreachable: a miss). */
+  cached: unknown;
   /**
    * Settles reservations to the real usage and frees the concurrency slot; call once, in waitUntil.
    * Idempotent (later calls return the first call's promise); never rejects. On a refused

@@ -6,6 +6,8 @@ import {
   costOf,
   createPriceBook,
   type PriceBook,
+  scaleCost,
+  scaleMicros,
   toMicrosCeil,
   toUsdNumber,
   worstCaseMicros,
@@ -19,6 +21,8 @@ export interface MeterOptions {
   prices: readonly PriceInput[] | PriceBook;
   writer: UsageWriter;
   now: () => number;
+  /** A provider's `cost_multiplier` (its share of the list price); 1 when absent. */
+  costMultiplier?: (provider: string | null) => number;
 }
 
 /**
@@ -29,18 +33,21 @@ export interface MeterOptions {
  */
 export function createMeter(opts: MeterOptions): Meter {
   const book = "lookup" in opts.prices ? opts.prices : createPriceBook(opts.prices);
+  const multiplier = opts.costMultiplier ?? (() => 1);
 
   /** Null when the model has no price; exactly $0 when nothing was used (a rejected request). */
   const costFor = (provider: string | null, model: string | null, usage: TokenUsage): Cost | null => {
     if (isEmptyUsage(usage)) return { picoUsd: 0n };
     const price = book.lookup(provider, model);
-    return price ? costOf(price, usage) : null;
+    return price ? scaleCost(costOf(price, usage), multiplier(provider)) : null;
   };
 
   return {
     worstCaseMicros(provider, model, promptTokens, maxOutputTokens) {
       const price = book.lookup(provider, model);
-      return price ? worstCaseMicros(price, promptTokens, maxOutputTokens) : null;
+      return price
+        ? scaleMicros(worstCaseMicros(price, promptTokens, maxOutputTokens), multiplier(provider))
+        : null;
     },
     costUsd(provider, model, usage) {
       const cost = costFor(provider, model, usage);
@@ -74,17 +81,19 @@ export function createMeter(opts: MeterOptions): Meter {
             errorCode: outcome.errorCode,
             usage,
             usageSource: outcome.usageSource ?? "provider",
+            cacheHit: outcome.cacheHit === true,
             latencyMs: Math.max(0, opts.now() - info.startedAt),
             ttfbMs: outcome.ttfbMs ?? null,
             attempts: target.attempts,
             tags: info.tags,
             createdAt: new Date(info.startedAt),
           };
+          const spent = record.cacheHit ? null : cost;
           return {
-            tokens: usage.promptTokens + usage.completionTokens,
-            costMicros: cost ? toMicrosCeil(cost.picoUsd) : 0,
+            tokens: record.cacheHit ? 0 : usage.promptTokens + usage.completionTokens,
+            costMicros: spent ? toMicrosCeil(spent.picoUsd) : 0,
             record,
-            costPicoUsd: cost ? cost.picoUsd : null,
+            costPicoUsd: record.cacheHit && cost ? 0n : (cost?.picoUsd ?? null),
             // One row per request, however often the proxy calls it.
             write: () => {
               written ??= opts.writer.record(record, cost);

@@ -33,6 +33,40 @@ export interface Cost {
    * Negative when cache writes (dearer than input) were not yet repaid by reads. Absent: zero.
    */
   cacheSavingsPicoUsd?: bigint;
+  /** The cost at list price, before the provider's `cost_multiplier`; absent: equal to picoUsd. */
+  listPicoUsd?: bigint;
+}
+
+/** Multipliers are kept to the millionth, so a cost scales by an exact integer ratio. */
+const MULTIPLIER_SCALE = 1_000_000n;
+const multiplierRatio = (multiplier: number): bigint =>
+  BigInt(Math.round(multiplier * Number(MULTIPLIER_SCALE)));
+
+/**
+ * Worst-case micro-dollars at a provider's multiplier, rounded up: never below the scaled cost.
+ * @example scaleMicros(1000, 0.14) // 140
+ */
+export function scaleMicros(micros: number, multiplier: number): number {
+  if (multiplier === 1) return micros;
+  return Number((BigInt(micros) * multiplierRatio(multiplier) + MULTIPLIER_SCALE - 1n) / MULTIPLIER_SCALE);
+}
+
+/**
+ * A cost at a provider's `cost_multiplier` (list × multiplier, rounded up to the picodollar),
+ * keeping the list cost beside it.
+ * @example scaleCost({ picoUsd: 1_000_000n }, 0.14) // { picoUsd: 140_000n, listPicoUsd: 1_000_000n }
+ */
+export function scaleCost(cost: Cost, multiplier: number): Cost {
+  if (multiplier === 1) return cost;
+  const ratio = multiplierRatio(multiplier);
+  const scale = (pico: bigint): bigint => {
+    const product = pico * ratio;
+    // Round away from zero, so a positive cost never rounds down to less than the provider asks.
+    return product >= 0n ? (product + MULTIPLIER_SCALE - 1n) / MULTIPLIER_SCALE : product / MULTIPLIER_SCALE;
+  };
+  const scaled: Cost = { picoUsd: scale(cost.picoUsd), listPicoUsd: cost.listPicoUsd ?? cost.picoUsd };
+  if (cost.cacheSavingsPicoUsd !== undefined) scaled.cacheSavingsPicoUsd = scale(cost.cacheSavingsPicoUsd);
+  return scaled;
 }
 
 /** Finds the price of a (provider, model) pair; null means unpriced (never $0). */

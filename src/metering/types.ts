@@ -18,6 +18,8 @@ export interface UsageRecord {
   errorCode: string | null;
   usage: TokenUsage;
   usageSource: "provider" | "estimated";
+  /** Answered from the response cache: the row's cost is 0 and the usage's cost is what it saved. */
+  cacheHit?: boolean;
   latencyMs: number;
   ttfbMs: number | null;
   attempts: number;
@@ -34,6 +36,8 @@ export interface RequestMeter {
     usage?: TokenUsage;
     usageSource?: "provider" | "estimated";
     ttfbMs?: number | null;
+    /** Served from the response cache: nothing spent (tokens and cost settle at 0). */
+    cacheHit?: boolean;
   }): {
     tokens: number;
     costMicros: number;

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { modelAllowed } from "../auth";
+import { type CacheState, cacheStatus, planCache, withEntry } from "../cache";
 import { ownValue, type RouteConfig, type TargetConfig } from "../config";
 import type { AppEnv } from "../context";
 import { forbidden, notFound } from "../errors";
@@ -29,6 +30,8 @@ export function allowedRoute(c: Context<AppEnv>, model: string): RouteConfig {
 export interface Admitted extends Metered {
   /** Prompt tokens as estimated before the call; also the usage of a prompt the upstream never reports. */
   promptTokens: number;
+  /** The response cache's part (null: bypassed); `entry` set means a hit, answered without a call. */
+  cache: CacheState | null;
 }
 
 /**
@@ -45,6 +48,15 @@ export async function admitRequest(
   targets: TargetConfig[],
 ): Promise<Admitted> {
   const services = c.get("services");
+  const plan = await planCache({
+    route,
+    routeName: request.body.model,
+    tenant: c.get("caller").tenant,
+    endpoint: request.endpoint,
+    body: request.body,
+    headers: c.req.raw.headers,
+    raw: request.output.raw === true,
+  });
   const promptTokens = estimatePromptTokens(request.body);
   const worstCase = requestWorstCase({
     endpoint: request.endpoint,
@@ -62,11 +74,14 @@ export async function admitRequest(
     estimatedTokens: worstCase.tokens,
     worstCaseMicros: worstCase.micros,
     breakerKeys: targets.map((t) => breakerRedisKey(targetKey(t))),
+    cacheKey: plan?.policy.read ? plan.key : null,
   });
+  const cache = plan && (await withEntry(plan, metered.admission.cached));
+  c.header("x-sluice-cache", cacheStatus(cache));
   targets.forEach((t, i) => {
     services.breakers.applyShared(targetKey(t), metered.admission.breakerState[i] ?? null);
   });
-  return { ...metered, promptTokens };
+  return { ...metered, promptTokens, cache };
 }
 
 /** One call as the limits gate and the usage row see it. */
@@ -81,6 +96,8 @@ export interface MeteredCall {
   worstCaseMicros: number | null;
   /** Shared breaker state to read in the same round trip. */
   breakerKeys: string[];
+  /** A response-cache entry to read in the same round trip. */
+  cacheKey?: string | null;
 }
 
 /**
@@ -115,6 +132,7 @@ export async function admitAndMeter(
       estimatedTokens: call.estimatedTokens,
       worstCaseMicros: call.worstCaseMicros,
       breakerKeys: call.breakerKeys,
+      cacheKey: call.cacheKey,
       waitUntil: (promise) => c.executionCtx.waitUntil(promise),
     }),
   );

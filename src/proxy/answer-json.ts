@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { storeEntry } from "../cache";
 import type { TargetConfig } from "../config";
 import type { AppEnv } from "../context";
 import { estimateUsage } from "../estimate";
@@ -28,7 +29,16 @@ export function answerJson(
     request.endpoint === "embeddings" && !answer.output.raw
       ? embeddingsAnswer(answer.body, request.body, usage)
       : answer.body;
-  const cost = c.get("services").meter.costUsd(target.provider, target.model, usage);
+  const services = c.get("services");
+  const cache = admitted.cache;
+  if (cache && !answer.output.raw) {
+    // Before `usage.cost` is set and the caller's shape applied: the entry is the OpenAI answer.
+    const entry = { body, usage, provider: target.provider, model: target.model, storedAt: services.now() };
+    c.executionCtx.waitUntil(
+      storeEntry(services.redis, services.log, { key: cache.key, ...cache.policy }, entry),
+    );
+  }
+  const cost = services.meter.costUsd(target.provider, target.model, usage);
   if (!answer.output.raw && body.usage && typeof body.usage === "object")
     (body.usage as Record<string, unknown>).cost = cost;
   if (cost !== null) c.header("x-sluice-cost-usd", String(cost));

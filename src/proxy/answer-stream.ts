@@ -1,4 +1,6 @@
 import type { Context } from "hono";
+import { type StreamRecorder, storeEntry } from "../cache";
+import type { TargetConfig } from "../config";
 import type { AppEnv } from "../context";
 import { estimateUsage } from "../estimate";
 import type { StreamEnd } from "../streaming/relay";
@@ -12,14 +14,48 @@ import type { StreamAnswer } from "./upstream";
  * the stream has ended, however it ended (complete, cut short, or the client gone).
  * @example return answerStream(c, admitted, answer)
  */
-export function answerStream(c: Context<AppEnv>, admitted: Admitted, answer: StreamAnswer): Response {
-  settle(
-    c,
-    admitted,
-    answer.ended.then((end) => streamOutcome(end, answer, admitted.promptTokens)),
-  );
+export function answerStream(
+  c: Context<AppEnv>,
+  admitted: Admitted,
+  answer: StreamAnswer,
+  recording: Recording | null = null,
+): Response {
+  const outcome = answer.ended.then((end) => {
+    const ended = streamOutcome(end, answer, admitted.promptTokens);
+    // Only a stream that ran to its end is stored: never one cut short or left by the client.
+    if (recording && end.complete && ended.status === 200) storeStreamed(c, admitted, recording, ended);
+    return ended;
+  });
+  settle(c, admitted, outcome);
   for (const [name, value] of Object.entries(SSE_HEADERS)) c.header(name, value);
   return c.body(answer.body, 200);
+}
+
+/** A streamed miss being recorded for the response cache, and the target answering it. */
+export interface Recording {
+  recorder: StreamRecorder;
+  target: TargetConfig;
+}
+
+/** Stores a complete streamed answer, assembled into its JSON form, in waitUntil. */
+function storeStreamed(
+  c: Context<AppEnv>,
+  admitted: Admitted,
+  { recorder, target }: Recording,
+  ended: RequestOutcome,
+): void {
+  const services = c.get("services");
+  const body = recorder.answer();
+  if (!admitted.cache || !body || !ended.usage) return;
+  const entry = {
+    body,
+    usage: ended.usage,
+    provider: target.provider,
+    model: target.model,
+    storedAt: services.now(),
+  };
+  const where = { key: admitted.cache.key, ...admitted.cache.policy };
+  c.executionCtx.waitUntil(storeEntry(services.redis, services.log, where, entry));
 }
 
 /**

@@ -1,10 +1,12 @@
 import type { Context } from "hono";
+import { StreamRecorder } from "../cache";
 import type { RouteConfig } from "../config";
 import type { AppEnv } from "../context";
 import { GatewayError } from "../errors";
 import { callerTags } from "../metering";
 import { orderTargets } from "../routing";
 import { type Admitted, admitRequest, allowedRoute } from "./admit";
+import { answerCached } from "./answer-cached";
 import { answerJson } from "./answer-json";
 import { answerStream } from "./answer-stream";
 import { type Attempted, attemptTargets } from "./attempt";
@@ -29,18 +31,29 @@ export async function proxy(
   const route = allowedRoute(c, request.body.model);
   const targets = orderTargets(route, c.get("services").random);
   const admitted = await admitRequest(c, timing, request, route, targets);
+  if (admitted.cache?.entry) {
+    timing.endOverhead(null);
+    c.header("server-timing", timing.header());
+    return answerCached(c, request, admitted, admitted.cache.entry);
+  }
 
+  // A streamed miss is recorded as it goes out, so the complete answer can be stored.
+  const recorder =
+    admitted.cache && request.stream ? new StreamRecorder(admitted.cache.policy.maxEntryBytes * 8) : null;
+  const sent = recorder ? { ...request, output: recorder.wrap(request.output) } : request;
   const routing = timing.start("routing");
-  const attempted = await attemptTargets(c, request, route, targets);
+  const attempted = await attemptTargets(c, sent, route, targets);
   routing.end();
   reportTarget(c, admitted, attempted);
   if (!attempted.ok) refuse(c, timing, admitted, attempted.failure ?? noTargetFailure(route));
 
   const answer = attempted.value;
+  // Native passthrough answers are never stored (only OpenAI-shaped answers are).
+  if (admitted.cache && answer.output.raw) c.header("x-sluice-cache", "BYPASS");
   timing.endOverhead(answer.ttfbMs);
   c.header("server-timing", timing.header());
   if (answer.kind === "json") return answerJson(c, request, admitted, answer, attempted.target);
-  return answerStream(c, admitted, answer);
+  return answerStream(c, admitted, answer, recorder && { recorder, target: attempted.target });
 }
 
 /** Names the target that answered (or failed last) in headers and in the usage row. */

@@ -2,6 +2,7 @@ import { Hono, type Context as HonoContext, type MiddlewareHandler } from "hono"
 import { modelAllowed } from "../auth";
 import type { AppEnv } from "../context";
 import { invalidApiKey, notFound } from "../errors";
+import { tenantSuspended } from "../limits";
 import type { Endpoint } from "../providers";
 import { readJsonBody } from "./body";
 import { proxy } from "./handler";
@@ -77,14 +78,16 @@ function proxyParsed(
 export function refuseRevoked(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const services = c.get("services");
-    let revoked: boolean;
+    const caller = c.get("caller");
+    let refusal: "revoked" | "suspended" | null;
     try {
-      revoked = await services.revocations.isRevoked(c.get("caller").keyId);
+      refusal = await services.revocations.refusal(caller.keyId, caller.tenant);
     } catch {
       // Redis unreachable: the operator's policy decides (default: serve, the signature is valid).
-      revoked = services.config.failure_policy.revocation === "closed";
+      refusal = services.config.failure_policy.revocation === "closed" ? "revoked" : null;
     }
-    if (revoked) throw invalidApiKey("This API key has been revoked.");
+    if (refusal === "revoked") throw invalidApiKey("This API key has been revoked.");
+    if (refusal === "suspended") throw tenantSuspended();
     await next();
   };
 }

@@ -10,7 +10,7 @@ describe("middleware registered once per path", () => {
     const gw = gateway({
       routes: { "gpt-4o-mini": { targets: [{ provider: "mock", model: "gpt-4o-mini" }] } },
     });
-    const isRevoked = vi.spyOn(gw.services.revocations, "isRevoked");
+    const isRevoked = vi.spyOn(gw.services.revocations, "refusal");
     const res = await gw.fetch(path, auth);
     expect(res.status).toBe(200);
     expect(isRevoked).toHaveBeenCalledTimes(1);

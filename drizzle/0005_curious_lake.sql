@@ -1,0 +1,1 @@
+ALTER TABLE "tenants" ADD COLUMN "prepaid_since" timestamp with time zone;

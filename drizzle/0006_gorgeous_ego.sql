@@ -1,0 +1,1 @@
+ALTER TABLE "usage_events" ADD COLUMN "list_cost_usd" numeric(20, 12);
