@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { importSigningKey, mintKey } from "../../src/auth";
-import { MOCK_URL, post, type TestGateway } from "../support/gateway";
+import { MOCK_URL, openaiClient, post, type TestGateway } from "../support/gateway";
 
 /**
  * A key of its own tenant on the enterprise plan: these suites make many calls, and the shared
@@ -39,20 +39,9 @@ export const PROVIDER_OF: Record<(typeof TRANSLATED_MODELS)[number], string> = {
   "gemini-2.5-flash": "mock-gemini",
 };
 
-/**
- * The official SDK, unchanged, served by a test gateway: its fetch goes straight to the app in
- * this isolate (streams are read where they were made).
- */
+/** The official SDK, unchanged, served by a test gateway, with this file's key by default. */
 export function openaiFor(gw: TestGateway, apiKey: string = E2E_KEY): OpenAI {
-  return new OpenAI({
-    apiKey,
-    baseURL: "http://sluice.test/v1",
-    maxRetries: 0,
-    fetch: async (input: string | URL | Request, init?: RequestInit) => {
-      const url = new URL(input instanceof Request ? input.url : input);
-      return gw.fetch(url.pathname + url.search, init);
-    },
-  });
+  return openaiClient(gw, apiKey);
 }
 
 /** A 1x1 PNG, small enough to inline in a data URL. */

@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { importSigningKey, mintKey } from "../../src/auth";
+import { runCli } from "./cli";
 
 // Claude Code, unchanged, completing a print-mode task through the served gateway on an Anthropic
 // target (claude-sonnet-4-5 in the dev config): its requests reach the provider natively, with
@@ -16,26 +16,6 @@ const gatewayUrl = inject("gatewayUrl");
 const bindings = inject("workerBindings") as Record<string, string>;
 let home: string;
 let apiKey: string;
-
-/** Runs the CLI with stdin closed and a deadline. */
-function run(args: string[], env: Record<string, string | undefined>, cwd: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(CLAUDE, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 90_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 beforeAll(async () => {
   const signer = await importSigningKey(bindings.SLUICE_SIGNING_KEY as string);
@@ -68,7 +48,7 @@ describe("Claude Code", () => {
     };
     // No built-in tools: the mock calls any tool offered, so with tools it would loop to max-turns.
     const args = ["-p", marker, "--output-format", "json", "--max-turns", "2", "--tools", ""];
-    const result = await run(args, env, home);
+    const result = await runCli(CLAUDE, args, env, home, 90_000);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     const answer = JSON.parse(result.stdout) as { result: string; is_error: boolean; total_cost_usd: number };
     expect(answer.is_error).toBe(false);

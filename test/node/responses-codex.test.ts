@@ -1,35 +1,16 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { importSigningKey, mintKey } from "../../src/auth";
+import { runCli } from "./cli";
 
 // Codex CLI, unchanged, completing `codex exec "say hello"` through the served gateway with
 // `wire_api = "responses"`: its streamed Responses requests go to the OpenAI-native route
 // (gpt-4o-mini in the dev config). The mock calls the first tool Codex offers (its shell, with a
 // command that does not exist), Codex runs it and sends the output back, and the mock answers.
 
-/** Runs the CLI with stdin closed (else `codex exec` waits for more input) and a deadline. */
-function run(args: string[], env: Record<string, string | undefined>, cwd: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(CODEX, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CODEX = join(ROOT, "node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex");
 const gatewayUrl = inject("gatewayUrl");
@@ -63,7 +44,7 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 describe("Codex CLI", () => {
   it('completes `codex exec "say hello"` through the gateway', async () => {
     const env = { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, SLUICE_API_KEY: apiKey };
-    const result = await run(["exec", "--skip-git-repo-check", "say hello"], env, home);
+    const result = await runCli(CODEX, ["exec", "--skip-git-repo-check", "say hello"], env, home, 60_000);
     expect(result.stdout + result.stderr).toContain("Mock reply to:");
     expect(result.code, result.stderr).toBe(0);
   }, 90_000);

@@ -1,11 +1,11 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { createApp } from "../../src/app";
 import { importSigningKey, mintKey } from "../../src/auth";
 import { readResponsesUsage } from "../../src/providers/openai-responses";
 import { createServices, type Services } from "../../src/services";
-import { MOCK_URL, mockProviders } from "../support/gateway";
+import { MOCK_URL, mockProviders, openaiClient } from "../support/gateway";
 
 /**
  * The routes the Responses API is tested on: an OpenAI-native provider (`responses_api`), a
@@ -85,15 +85,7 @@ export async function tenantKey(
 
 /** The official SDK, unchanged, served by the test gateway. */
 export function sdkFor(gw: ResponsesGateway, apiKey: string): OpenAI {
-  return new OpenAI({
-    apiKey,
-    baseURL: "http://sluice.test/v1",
-    maxRetries: 0,
-    fetch: async (input: string | URL | Request, init?: RequestInit) => {
-      const url = new URL(input instanceof Request ? input.url : input);
-      return gw.fetch(url.pathname + url.search, init);
-    },
-  });
+  return openaiClient(gw, apiKey);
 }
 
 /** What a Response's usage should cost at the route's target: provider usage times the price book. */

@@ -1,5 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import OpenAI from "openai";
 import { createApp } from "../../src/app";
 import { createServices, type ServiceOverrides, type Services } from "../../src/services";
 
@@ -86,4 +87,21 @@ export async function readSse(response: Response): Promise<string[]> {
     .map((frame) => frame.trim())
     .filter((frame) => frame.startsWith("data: "))
     .map((frame) => frame.slice("data: ".length));
+}
+
+/**
+ * The official `openai` SDK, unchanged, served by a test gateway: its fetch goes straight to the
+ * app in this isolate (streams are read where they were made).
+ * @example const client = openaiClient(gw, key); await client.responses.create({ model, input: "Hi" })
+ */
+export function openaiClient(gw: Pick<TestGateway, "fetch">, apiKey: string): OpenAI {
+  return new OpenAI({
+    apiKey,
+    baseURL: "http://sluice.test/v1",
+    maxRetries: 0,
+    fetch: async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(input instanceof Request ? input.url : input);
+      return gw.fetch(url.pathname + url.search, init);
+    },
+  });
 }
