@@ -54,6 +54,15 @@ const CALLS: [string, (model: string) => Promise<Response>][] = [
         post({ model, messages: [{ role: "user", content: "hi" }] }, KEY),
       ),
   ],
+  ["responses", (model) => gw.fetch("/v1/responses", post({ model, input: "hi" }, KEY))],
+  [
+    "gemini generateContent",
+    (model) =>
+      gw.fetch(
+        `/v1beta/models/${encodeURIComponent(model)}:generateContent`,
+        post({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }, KEY),
+      ),
+  ],
   [
     "GET /v1/models/{name}",
     (model) => gw.fetch(`/v1/models/${encodeURIComponent(model)}`, { headers: bearer }),
@@ -69,11 +78,32 @@ describe("Object.prototype names as models", () => {
       if (what === "messages" || what === "count_tokens") {
         expect(body).toMatchObject({ type: "error", error: { type: "not_found_error" } });
         expect(body.error?.message).toContain(name);
+      } else if (what.startsWith("gemini")) {
+        // Google's error shape: { error: { code, message, status } }.
+        expect(body.error).toMatchObject({ code: 404 });
       } else {
         expect(body.error).toMatchObject({ code: "model_not_found" });
       }
     });
   }
+});
+
+describe("Object.prototype names as ids", () => {
+  it.each(NAMES)("GET and DELETE /v1/responses/%s → 404, never 500", async (name) => {
+    for (const method of ["GET", "DELETE"]) {
+      const res = await gw.fetch(`/v1/responses/${encodeURIComponent(name)}`, { method, headers: bearer });
+      expect(res.status).toBe(404);
+    }
+  });
+
+  it.each(NAMES)("admin: /admin/tenants/%s is a 4xx, never 500", async (name) => {
+    const admin = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
+    for (const path of ["", "/balance", "/ledger", "/statement?month=2026-11"]) {
+      const res = await gw.fetch(`/admin/tenants/${encodeURIComponent(name)}${path}`, { headers: admin });
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(res.status, path).toBeLessThan(500);
+    }
+  });
 });
 
 describe("Object.prototype names as plans and tenants", () => {
