@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 
 /** Tests that take a shared service down (Redis stopped, Postgres unreachable) run alone, last. */
 const OUTAGE_TESTS = [
+  "test/billing/prepaid-outage.test.ts",
   "test/limits/failure-policy.test.ts",
   "test/metering/spool.test.ts",
   "test/security/export-failure.test.ts",

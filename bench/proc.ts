@@ -93,3 +93,28 @@ export function describeMachine(): string {
   const memoryGb = (totalmem() / 1024 ** 3).toFixed(0);
   return `${cpu}, ${cpus().length} cores, ${memoryGb} GB RAM, Linux ${kernel}`;
 }
+
+/** Resident memory now (VmRSS) in MB, summed over the tree. */
+export function treeRssMb(root: number): number {
+  let kb = 0;
+  for (const pid of processTree(root)) {
+    try {
+      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+      kb += Number(match?.[1] ?? 0);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return kb / 1024;
+}
+
+/** The first process named `name` (its /proc comm) in the tree under `root`. */
+export function findInTree(root: number, name: string): number | undefined {
+  return processTree(root).find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === name;
+    } catch {
+      return false;
+    }
+  });
+}

@@ -20,6 +20,8 @@ interface CpuProfile {
 /** A DevTools-protocol session with one worker isolate. */
 export interface Inspector {
   send<T = unknown>(method: string, params?: Record<string, unknown>): Promise<T>;
+  /** Calls `handler` with the params of every event `method` (e.g. HeapProfiler.addHeapSnapshotChunk). */
+  on(method: string, handler: (params: Record<string, unknown>) => void): void;
   close(): void;
 }
 
@@ -40,12 +42,16 @@ export async function connectInspector(address: string): Promise<Inspector> {
   });
   let nextId = 0;
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  const listeners = new Map<string, (params: Record<string, unknown>) => void>();
   socket.on("message", (data) => {
     const message = JSON.parse(String(data)) as {
       id?: number;
+      method?: string;
+      params?: Record<string, unknown>;
       result?: unknown;
       error?: { message: string };
     };
+    if (message.method !== undefined) listeners.get(message.method)?.(message.params ?? {});
     const waiter = message.id === undefined ? undefined : pending.get(message.id);
     if (waiter === undefined || message.id === undefined) return;
     pending.delete(message.id);
@@ -56,9 +62,23 @@ export async function connectInspector(address: string): Promise<Inspector> {
     send<T>(method: string, params: Record<string, unknown> = {}) {
       const id = ++nextId;
       return new Promise<T>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        // A method workerd's inspector does not answer must fail the run, not hang it.
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`inspector: no answer to ${method} within 120 s`));
+        }, 120_000);
+        const settle =
+          <V>(fn: (value: V) => void) =>
+          (value: V) => {
+            clearTimeout(timer);
+            fn(value);
+          };
+        pending.set(id, { resolve: settle(resolve as (value: unknown) => void), reject: settle(reject) });
         socket.send(JSON.stringify({ id, method, params }));
       });
+    },
+    on: (method, handler) => {
+      listeners.set(method, handler);
     },
     close: () => socket.close(),
   };
@@ -78,7 +98,7 @@ export async function profileWhile(inspector: Inspector, load: () => Promise<voi
  * Names the source file of a line of a wrangler bundle, from the `// src/...` and
  * `// node_modules/...` markers esbuild writes before each module.
  */
-function moduleLocator(bundlePath: string): (line: number) => string {
+export function moduleLocator(bundlePath: string): (line: number) => string {
   const markers: { line: number; file: string }[] = [];
   readFileSync(bundlePath, "utf8")
     .split("\n")

@@ -1,11 +1,13 @@
 /** Turns the measured figures into Markdown tables: printed to the terminal and kept in RESULTS.md. */
+import { type CachePhase, cacheSection } from "./cache-report";
 import type { LoadResult } from "./load";
+import { added, int, ms, table } from "./markdown";
 
 /** Everything measured for one thing served (the mock itself, the floor worker, the gateway). */
 export interface TargetFigures {
   label: string;
   /** `direct` is the upstream the others are compared with. */
-  kind: "direct" | "passthrough" | "gateway";
+  kind: "direct" | "passthrough" | "gateway" | "peer";
   jsonC1: LoadResult;
   jsonCN: LoadResult;
   streamC1: LoadResult;
@@ -25,7 +27,9 @@ export interface TargetFigures {
   /** GET /healthz at concurrency N: the runtime + router cost without any outbound request. */
   healthz?: { load: LoadResult; cpuUs: number };
   /** Gateway only: the JSON chat answered from the response cache (every request a hit), concurrency N. */
-  cached?: { load: LoadResult; cpuUs: number };
+  cached?: CachePhase;
+  /** Gateway only: the JSON chat on the cached route, every body new (every request a miss), concurrency N. */
+  cachedMiss?: CachePhase;
   /** Per JSON request at concurrency N: what the gateway asked of its backing services. */
   backing?: { redisRequests: number; redisCommands: number; neonRequests: number; cpuUs: number };
 }
@@ -56,20 +60,6 @@ const REFERENCE = {
   bareHono: { cpu: "160-175 us", rps: "~6,000", p50: "+0.4 ms", ttfb: "n/a" },
 };
 
-function ms(value: number): string {
-  return Number.isFinite(value) ? value.toFixed(2) : "n/a";
-}
-
-function added(value: number, base: number): string {
-  if (!Number.isFinite(value) || !Number.isFinite(base)) return "n/a";
-  const diff = value - base;
-  return `${diff >= 0 ? "+" : "-"}${Math.abs(diff).toFixed(2)}`;
-}
-
-function int(value: number): string {
-  return Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a";
-}
-
 function failures(figures: TargetFigures): string {
   const all = [
     figures.jsonC1,
@@ -79,6 +69,7 @@ function failures(figures: TargetFigures): string {
     figures.longStreamCN,
     figures.healthz?.load,
     figures.cached?.load,
+    figures.cachedMiss?.load,
   ];
   const counts: Record<string, number> = {};
   for (const load of all) {
@@ -86,13 +77,6 @@ function failures(figures: TargetFigures): string {
   }
   const parts = Object.entries(counts).map(([kind, n]) => `${n} x ${kind}`);
   return parts.length === 0 ? "0" : parts.join(", ");
-}
-
-/** A Markdown table with padded columns, readable as plain text too. */
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
-  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
 function verdict(ok: boolean): string {
@@ -156,7 +140,7 @@ function targetsTable(gateway: TargetFigures, floor: TargetFigures, direct: Targ
 }
 
 /** All tables of one run, as Markdown. */
-export function renderTables(run: RunInfo, all: TargetFigures[]): string {
+export function renderTables(run: RunInfo, all: TargetFigures[], extra: string[] = []): string {
   const n = run.concurrency;
   const direct = all.find((f) => f.kind === "direct");
   const floor = all.find((f) => f.kind === "passthrough");
@@ -296,36 +280,24 @@ export function renderTables(run: RunInfo, all: TargetFigures[]): string {
       `### What the gateway asked of its backing services (JSON, concurrency ${n})\n\n${lines.join("\n")}`,
     );
   }
-  if (gateway?.cached) sections.push(cachedSection(gateway, gateway.cached, direct, n));
+  if (gateway?.cached) {
+    const noCache = {
+      load: gateway.jsonCN,
+      cpuUs: gateway.cpuUsJson,
+      cpuUsRounds: gateway.cpuUsJsonRounds,
+      backing: gateway.backing,
+    };
+    sections.push(
+      cacheSection({ noCache, miss: gateway.cachedMiss, hit: gateway.cached }, direct?.jsonCN, n),
+    );
+  }
+  // Sections of the optional modes (latency, peers, heap), rendered by their own modules.
+  sections.push(...extra);
   return sections.join("\n\n");
 }
 
-/** The response cache: a hit's CPU and latency against the same JSON request as a miss. */
-function cachedSection(
-  gateway: TargetFigures,
-  cached: NonNullable<TargetFigures["cached"]>,
-  direct: TargetFigures | undefined,
-  n: number,
-): string {
-  const row = (label: string, load: LoadResult, cpuUs: number) => [
-    label,
-    int(load.rps),
-    int(cpuUs),
-    ms(load.latency.p50),
-    ms(load.latency.p99),
-    direct ? added(load.latency.p50, direct.jsonCN.latency.p50) : "n/a",
-  ];
-  return `### Response cache (JSON chat, concurrency ${n}; every cached request a hit)\n\n${table(
-    ["request", "req/s", "CPU us/req", "p50 ms", "p99 ms", "added p50 vs direct"],
-    [
-      row("miss (no cache on the route)", gateway.jsonCN, gateway.cpuUsJson),
-      row("hit", cached.load, cached.cpuUs),
-    ],
-  )}`;
-}
-
 /** The whole RESULTS.md: the run's context, then the tables. */
-export function renderResults(run: RunInfo, all: TargetFigures[]): string {
+export function renderResults(run: RunInfo, all: TargetFigures[], extra: string[] = []): string {
   return `# Benchmark results (latest run)
 
 Written by \`npm run bench\`, overwritten by every run: see [README.md](README.md) for what is
@@ -345,6 +317,6 @@ figures quoted by the issue for this machine's kind: Portkey's open-source gatew
 stream time to first byte; a bare Hono passthrough in workerd 160-175 us, about 6,000 req/s,
 +0.4 ms p50.
 
-${renderTables(run, all)}
+${renderTables(run, all, extra)}
 `;
 }

@@ -8,12 +8,22 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../local/net";
 import { type Bundle, buildGateway, buildPassthrough } from "./build";
-import { type Child, onExit, startChild } from "./children";
+import { type Child, onExit } from "./children";
+import { measureColdStart, renderColdStart } from "./cold-start";
+import { heapWhile, renderHeap, renderMemory } from "./heap";
+import {
+  type LatencyTarget,
+  latencyCall,
+  measureLatency,
+  NEAR_LIMIT_MAX_TOKENS,
+  renderLatency,
+} from "./latency";
 import {
   type HttpCall,
   type LoadResult,
@@ -24,12 +34,14 @@ import {
   sendOnce,
   summarize,
 } from "./load";
+import { PEERS, type Peer, type PeerName, portkeyCall, renderPeers, startPortkey } from "./peers";
 import { describeMachine, treeCpuSeconds, treePeakRssMb } from "./proc";
-import { connectInspector, profileWhile, renderProfile } from "./profile";
+import { connectInspector, moduleLocator, profileWhile, renderProfile } from "./profile";
 import { type RunInfo, renderResults, renderTables, type TargetFigures } from "./report";
 import { type ChatCalls, chatCalls, countEvents } from "./scenarios";
+import { startService } from "./service-child";
 import type { StackReady } from "./services";
-import { serveBundle, type Workerd, workerdBinary } from "./workerd";
+import { serveBundle, V8_FLAGS, type Workerd, workerdBinary } from "./workerd";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -41,6 +53,12 @@ interface Options {
   write: boolean;
   /** Also take CPU profiles of the gateway (on a separate workerd, after the measured phases). */
   profile: boolean;
+  /** Latency mode (bench/latency.ts): the mock's first-byte delay and the Redis bridge's, in ms. */
+  latency: { upstreamTtfbMs: number; redisRttMs: number } | undefined;
+  /** Other gateways measured beside sluice (bench/peers.ts). */
+  peers: PeerName[];
+  /** Heap snapshots and allocation sampling over this many gateway requests (0: off). */
+  heapRequests: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -50,7 +68,11 @@ function parseOptions(argv: string[]): Options {
     concurrency: 16,
     write: true,
     profile: false,
+    latency: { upstreamTtfbMs: 300, redisRttMs: 20 },
+    peers: [],
+    heapRequests: 0,
   };
+  const latency = options.latency as NonNullable<Options["latency"]>;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--seconds") options.seconds = Number(argv[++i]);
@@ -58,9 +80,15 @@ function parseOptions(argv: string[]): Options {
     else if (arg === "--concurrency") options.concurrency = Number(argv[++i]);
     else if (arg === "--no-write") options.write = false;
     else if (arg === "--profile") options.profile = true;
+    else if (arg === "--upstream-ttfb-ms") latency.upstreamTtfbMs = wholeMs(arg, argv[++i]);
+    else if (arg === "--redis-rtt-ms") latency.redisRttMs = wholeMs(arg, argv[++i]);
+    else if (arg === "--no-latency") options.latency = undefined;
+    else if (arg === "--peers") options.peers = parsePeers(argv[++i]);
+    else if (arg === "--heap") options.heapRequests = 2_000;
+    else if (arg === "--heap-requests") options.heapRequests = wholeMs(arg, argv[++i]);
     else
       throw new Error(
-        `bench: unknown argument ${arg} (use --seconds N, --rounds N, --concurrency N, --no-write, --profile)`,
+        `bench: unknown argument ${arg} (use --seconds N, --rounds N, --concurrency N, --no-write, --profile, --upstream-ttfb-ms N, --redis-rtt-ms N, --no-latency, --peers portkey, --heap, --heap-requests N)`,
       );
   }
   if (!(options.seconds > 0 && options.seconds <= 60)) throw new Error("bench: --seconds must be in (0, 60]");
@@ -73,39 +101,25 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
+/** A whole number in [0, 60000] (milliseconds, or a request count). */
+function wholeMs(flag: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 60_000)
+    throw new Error(`bench: ${flag} takes a whole number in [0, 60000]`);
+  return n;
+}
+
+function parsePeers(value: string | undefined): PeerName[] {
+  const names = (value ?? "").split(",").filter((name) => name !== "");
+  for (const name of names) {
+    if (!(PEERS as readonly string[]).includes(name))
+      throw new Error(`bench: --peers knows ${PEERS.join(", ")}, not "${name}"`);
+  }
+  return names as PeerName[];
+}
+
 const log = (message: string) => console.log(`bench: ${message}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Starts bench/services.ts in a child Node and waits for its BENCH_READY line. */
-async function startService<T>(args: string[]): Promise<{ child: Child; ready: T }> {
-  const child = startChild(
-    process.execPath,
-    ["--import", "tsx", join(ROOT, "bench", "services.ts"), ...args],
-    {
-      cwd: ROOT,
-      env: process.env,
-    },
-  );
-  const ready = await new Promise<T>((resolvePromise, reject) => {
-    let buffered = "";
-    const timer = setTimeout(() => reject(new Error("timed out after 60 s")), 60_000);
-    child.process.stdout?.on("data", (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const line = buffered.split("\n").find((l) => l.startsWith("BENCH_READY "));
-      if (line === undefined) return;
-      clearTimeout(timer);
-      resolvePromise(JSON.parse(line.slice("BENCH_READY ".length)) as T);
-    });
-    child.process.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with code ${code}`));
-    });
-  }).catch(async (err: Error) => {
-    await child.stop();
-    throw new Error(`bench: services.ts ${args[0]} ${err.message}:\n${child.output().trim()}`);
-  });
-  return { child, ready };
-}
 
 const HEALTHZ: HttpCall = { method: "GET", path: "/healthz", headers: {} };
 
@@ -274,6 +288,13 @@ async function measureAll(targets: Target[], options: Options): Promise<TargetFi
   const streamC1 = await phase("stream c=1", targets, (t) => t.calls.stream, 1, options);
   const streamCN = await phase(`stream c=${n}`, targets, (t) => t.calls.stream, n, options);
   const longCN = await phase(`long stream c=${n}`, targets, (t) => t.calls.longStream, n, options);
+  const cachedMissCN = await phase(
+    `cached-route miss c=${n}`,
+    targets,
+    (t) => t.calls.cachedMiss,
+    n,
+    options,
+  );
   const cachedCN = await phase(`cached JSON c=${n}`, targets, (t) => t.calls.cached, n, options);
   const healthz = await phase(
     `/healthz c=${n}`,
@@ -285,7 +306,6 @@ async function measureAll(targets: Target[], options: Options): Promise<TargetFi
   return targets.map((target) => {
     const get = (m: Map<Target, PhaseFigures>) => m.get(target) as PhaseFigures;
     const h = healthz.get(target);
-    const cached = cachedCN.get(target);
     return {
       label: target.label,
       kind: target.kind,
@@ -302,7 +322,8 @@ async function measureAll(targets: Target[], options: Options): Promise<TargetFi
       longStreamEvents: target.events.longStream,
       peakRssMb: treePeakRssMb(target.pid),
       healthz: h && { load: h.load, cpuUs: h.cpuUs },
-      cached: cached && { load: cached.load, cpuUs: cached.cpuUs },
+      cached: cachedCN.get(target),
+      cachedMiss: cachedMissCN.get(target),
       backing: get(jsonCN).backing,
     };
   });
@@ -380,6 +401,125 @@ async function profileGateway(
   }
 }
 
+/** Installs and starts each peer, probes it like the other targets; its calls are the direct ones, rerouted. */
+async function startPeers(
+  names: PeerName[],
+  direct: Target,
+  folder: string,
+  children: Child[],
+): Promise<{ peer: Peer; target: Target }[]> {
+  const started: { peer: Peer; target: Target }[] = [];
+  for (const name of names) {
+    log(`installing and starting ${name} (npm, into a temp folder)`);
+    const peer = await startPortkey(join(folder, name));
+    children.push(peer.child);
+    const mockUrl = direct.url;
+    const reroute = (call: HttpCall) => portkeyCall(call, mockUrl);
+    const calls: ChatCalls = {
+      json: reroute(direct.calls.json),
+      stream: reroute(direct.calls.stream),
+      longStream: reroute(direct.calls.longStream),
+    };
+    const { target } = await probed(
+      { label: peer.label, kind: "peer", url: peer.url, pid: peer.pid, calls, healthz: false },
+      peer.child.output,
+    );
+    started.push({ peer, target });
+  }
+  return started;
+}
+
+/** The latency phase's rows: direct, passthrough, the gateway with each key, then the peers. */
+function latencyTargets(
+  direct: Target,
+  passthrough: Target,
+  gateway: Target,
+  peers: Target[],
+  stack: StackReady,
+  ttfb: number,
+): LatencyTarget[] {
+  const outside = (call: HttpCall) => latencyCall(call, { viaGateway: false, upstreamTtfbMs: ttfb });
+  const nearLimit = {
+    ...gateway.calls.stream,
+    headers: { ...gateway.calls.stream.headers, authorization: `Bearer ${stack.nearLimitKey}` },
+  };
+  return [
+    { label: direct.label, url: direct.url, call: outside(direct.calls.stream), direct: true },
+    {
+      label: passthrough.label,
+      url: passthrough.url,
+      call: outside(passthrough.calls.stream),
+      passthrough: true,
+    },
+    {
+      label: `${gateway.label}, key with ample headroom`,
+      url: gateway.url,
+      call: latencyCall(gateway.calls.stream, { viaGateway: true, upstreamTtfbMs: ttfb }),
+      gateway: true,
+    },
+    {
+      label: `${gateway.label}, key near its limits`,
+      url: gateway.url,
+      call: latencyCall(nearLimit, {
+        viaGateway: true,
+        upstreamTtfbMs: ttfb,
+        maxTokens: NEAR_LIMIT_MAX_TOKENS,
+      }),
+      gateway: true,
+    },
+    ...peers.map((peer) => ({
+      label: peer.label,
+      url: peer.url,
+      call: portkeyCall(outside(direct.calls.stream), direct.url),
+    })),
+  ];
+}
+
+/**
+ * `--heap`: a separate gateway workerd with its inspector on; JSON and stream requests between
+ * two heap censuses, under the sampling heap profiler (bench/heap.ts).
+ */
+async function heapGateway(
+  bundle: Bundle,
+  stack: StackReady,
+  measured: Target,
+  requests: number,
+  workers: Workerd[],
+): Promise<string> {
+  const inspectorAddress = `127.0.0.1:${await freePort()}`;
+  log(`heap snapshots of the ${measured.label} over ${requests} requests (separate workerd)`);
+  const workerd = await serveBundle(ROOT, bundle, stack.bindings, [`--inspector-addr=${inspectorAddress}`]);
+  workers.push(workerd);
+  const target: Target = { ...measured, url: workerd.url, pid: workerd.pid };
+  await probe(target, workerd.output);
+  await runLoad(target.url, target.calls.json, { concurrency: 8, durationMs: 1_500 });
+  await runLoad(target.url, target.calls.stream, { concurrency: 8, durationMs: 500 });
+  const inspector = await connectInspector(inspectorAddress);
+  const locateLine = moduleLocator(join(bundle.dir, bundle.modules[0]?.name ?? "index.js"));
+  const locate = (line: number, url: string) =>
+    url === "" ? "native" : url.startsWith("node-internal:") ? url : locateLine(line);
+  try {
+    const figures = await heapWhile(inspector, requests, () => sendCount(target, requests), locate);
+    return renderHeap(figures, measured.label);
+  } finally {
+    inspector.close();
+  }
+}
+
+/** Exactly `n` requests, alternating JSON and short streams, 8 at a time. */
+async function sendCount(target: Target, n: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  let next = 0;
+  const loop = async () => {
+    while (next < n) {
+      const i = next++;
+      await sendOnce(target.url, i % 2 === 0 ? target.calls.json : target.calls.stream, agent);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, loop));
+  agent.destroy();
+}
+
 function versionOf(pkg: string): string {
   const json = JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as {
     version: string;
@@ -406,7 +546,11 @@ async function main(): Promise<void> {
     log("starting the mock upstream and the backing services (redis, Postgres)");
     const mock = await startService<{ url: string }>(["mock"]);
     children.push(mock.child);
-    const stack = await startService<StackReady>(["stack", mock.ready.url]);
+    const stack = await startService<StackReady>([
+      "stack",
+      mock.ready.url,
+      String(options.latency?.upstreamTtfbMs ?? 0),
+    ]);
     children.push(stack.child);
 
     const upstreamKey = "sk-bench-upstream";
@@ -442,7 +586,59 @@ async function main(): Promise<void> {
       workers,
     );
 
-    const figures = await measureAll([direct.target, passthrough.target, gateway.target], options);
+    const peers = await startPeers(options.peers, direct.target, join(work, "peers"), children);
+    const peerTargets = peers.map((p) => p.target);
+    const figures = await measureAll(
+      [direct.target, passthrough.target, gateway.target, ...peerTargets],
+      options,
+    );
+    const extra: string[] = [renderMemory(figures, V8_FLAGS.join(" "))];
+    log("cold starts: a fresh workerd per first request (bench/cold-start.ts)");
+    const coldStart = await measureColdStart(ROOT, [
+      {
+        ...passthrough.target,
+        kind: "passthrough",
+        bundle: passthroughBundle,
+        call: passthrough.target.calls.json,
+        bindings: { UPSTREAM_URL: mock.ready.url },
+      },
+      {
+        ...gateway.target,
+        kind: "gateway",
+        bundle: gatewayBundle,
+        call: gateway.target.calls.json,
+        bindings: stack.ready.bindings,
+      },
+    ]);
+    extra.push(renderColdStart(coldStart));
+    if (peers.length > 0)
+      extra.push(
+        renderPeers(
+          figures,
+          peers.map((p) => p.peer),
+        ),
+      );
+    if (options.latency) {
+      const { upstreamTtfbMs } = options.latency;
+      const targets = latencyTargets(
+        direct.target,
+        passthrough.target,
+        gateway.target,
+        peerTargets,
+        stack.ready,
+        upstreamTtfbMs,
+      );
+      const rows = await measureLatency(targets, stack.ready.bridge, { ...options.latency, ...options });
+      extra.push(renderLatency(rows, options.latency));
+      log(
+        `latency mode: ${rows.map((r) => `${r.label} TTFB p50 ${r.load.ttfb.p50.toFixed(1)} ms`).join("; ")}`,
+      );
+    }
+    if (options.heapRequests > 0) {
+      extra.push(
+        await heapGateway(gatewayBundle, stack.ready, gateway.target, options.heapRequests, workers),
+      );
+    }
     // The gateway's own phases on a warm request (the probe's was the isolate's first).
     const timing = (await sendOnce(gateway.target.url, gateway.target.calls.json)).headers["server-timing"];
     const serverTiming = Array.isArray(timing) ? timing.join(", ") : timing;
@@ -460,12 +656,12 @@ async function main(): Promise<void> {
       concurrency: options.concurrency,
       serverTiming,
     };
-    console.log(`\n${renderTables(run, figures)}\n`);
+    console.log(`\n${renderTables(run, figures, extra)}\n`);
     const failed = figures.some((f) =>
       [f.jsonC1, f.jsonCN, f.streamC1, f.streamCN, f.longStreamCN].some((l) => l.failed > 0),
     );
     if (options.write) {
-      writeFileSync(join(ROOT, "bench", "RESULTS.md"), renderResults(run, figures));
+      writeFileSync(join(ROOT, "bench", "RESULTS.md"), renderResults(run, figures, extra));
       log("wrote bench/RESULTS.md");
     }
     if (options.profile) await profileGateway(gatewayBundle, stack.ready, gateway.target, options, workers);

@@ -41,6 +41,8 @@ export function benchConfig(mockUrl: string): Record<string, unknown> {
     default_plan: "bench",
     // SLUICE_BENCH_METRICS=off measures the gateway without live metrics, to compare.
     metrics: { enabled: process.env.SLUICE_BENCH_METRICS !== "off" },
+    // SLUICE_BENCH_SPECULATION=off decides every admission before dispatching, to compare.
+    speculative_admission: { enabled: process.env.SLUICE_BENCH_SPECULATION !== "off" },
   };
 }
 
@@ -54,6 +56,8 @@ export interface ChatCalls {
   longStream: HttpCall;
   /** Gateway only: the JSON call, answered from the response cache. */
   cached?: HttpCall;
+  /** Gateway only: the JSON call to the cached route, each request with a body never sent before (every one a miss). */
+  cachedMiss?: HttpCall;
 }
 
 /**
@@ -76,6 +80,9 @@ export function chatCalls(apiKey: string, viaGateway: boolean): ChatCalls {
   return {
     json: call({ model: "gpt-4o-mini", max_tokens: 32 }),
     cached: viaGateway ? call({ model: CACHED_ROUTE, max_tokens: 32, temperature: 0 }) : undefined,
+    cachedMiss: viaGateway
+      ? uniqueBodies(call({ model: CACHED_ROUTE, max_tokens: 32, temperature: 0 }))
+      : undefined,
     stream: call({ model: "gpt-4o-mini", max_tokens: 32, stream: true }),
     longStream: viaGateway
       ? call({ model: "gpt-4o-mini-long", max_tokens: 2 * LONG_STREAM_WORDS, stream: true })
@@ -83,6 +90,28 @@ export function chatCalls(apiKey: string, viaGateway: boolean): ChatCalls {
           { model: "gpt-4o-mini", max_tokens: 2 * LONG_STREAM_WORDS, stream: true },
           { "x-mock-words": String(LONG_STREAM_WORDS) },
         ),
+  };
+}
+
+/**
+ * The call with a body no request sent before each time it is read (the user message ends with a
+ * run id and a sequence number): a miss on a cached route every time, with the lookup, the
+ * assembly and the store all done. Unique bodies rather than `x-sluice-cache: refresh`, which
+ * would skip the lookup: this is what a real miss costs.
+ */
+function uniqueBodies(call: HttpCall): HttpCall {
+  const fixed = JSON.parse(call.body as string) as { messages: { role: string; content: string }[] };
+  const run = crypto.randomUUID().slice(0, 8);
+  let seq = 0;
+  return {
+    ...call,
+    get body() {
+      seq += 1;
+      const messages = fixed.messages.map((m, i) =>
+        i === fixed.messages.length - 1 ? { ...m, content: `${m.content} (${run}-${seq})` } : m,
+      );
+      return JSON.stringify({ ...fixed, messages });
+    },
   };
 }
 

@@ -2,7 +2,8 @@
  * Child process entry for the benchmark's local services, so that they never share an event loop
  * with the load generator:
  *   node --import tsx bench/services.ts mock           the bare mock provider (the upstream)
- *   node --import tsx bench/services.ts stack <mockUrl> redis + Upstash bridge, Postgres + Neon
+ *   node --import tsx bench/services.ts stack <mockUrl> <upstreamTtfbMs>
+ *                                                       redis + Upstash bridge, Postgres + Neon
  *                                                       endpoint, keys, and the gateway's bindings
  * Prints one line `BENCH_READY <json>` when ready; stops on SIGTERM or when stdin closes (the
  * parent died).
@@ -13,13 +14,21 @@ import type { AddressInfo } from "node:net";
 import { startMockProvider } from "../local/mock-provider";
 import { startStack } from "../local/stack";
 import { generateSigningKey, importSigningKey, mintKey } from "../src/auth";
+import { NEAR_LIMIT_PLAN, withLatencyConfig } from "./latency";
 import { benchConfig } from "./scenarios";
+import { SOAK_TENANT, withSoakConfig } from "./soak-mix";
 
 /** What `stack` mode hands the parent. */
 export interface StackReady {
   bindings: Record<string, string>;
   /** A key on the `bench` plan: every limit checked, none reached. */
   apiKey: string;
+  /** A key whose token headroom is never ten reservations (latency mode: no speculative dispatch). */
+  nearLimitKey: string;
+  /** A key on the `bench` plan for the soak, alone in its tenant (its usage rows are counted). */
+  soakKey: string;
+  /** The Upstash bridge, for its `/__bridge/delay` (latency mode). */
+  bridge: { url: string; token: string };
   /** GET /redis/stats → { requests, commands } of the Upstash bridge. */
   controlUrl: string;
   /** GET → { requests } made to the Neon /sql endpoint. */
@@ -80,21 +89,28 @@ async function startMock(): Promise<{ ready: unknown; stop(): Promise<void> }> {
   };
 }
 
-async function startBackingStack(mockUrl: string): Promise<{ ready: StackReady; stop(): Promise<void> }> {
+async function startBackingStack(
+  mockUrl: string,
+  upstreamTtfbMs: number,
+): Promise<{ ready: StackReady; stop(): Promise<void> }> {
   const stack = await startStack({ databaseUrl: process.env.DATABASE_URL });
   try {
     const neonEndpoint = new URL(stack.bindings.NEON_FETCH_ENDPOINT ?? "");
     const counter = await startCountingProxy(neonEndpoint);
     const pair = await generateSigningKey("bench-1");
     const signer = await importSigningKey(pair.privateJwk);
-    const key = await mintKey(
-      signer,
-      { tenant: "bench", name: "bench key", plan: "bench" },
-      { issuer: "sluice", audience: "sluice" },
-    );
+    const mint = async (tenant: string, plan: string) =>
+      (
+        await mintKey(
+          signer,
+          { tenant, name: `${tenant} key`, plan },
+          { issuer: "sluice", audience: "sluice" },
+        )
+      ).token;
+    const config = withSoakConfig(withLatencyConfig(benchConfig(mockUrl), mockUrl, upstreamTtfbMs), mockUrl);
     const bindings: Record<string, string> = {
       ...stack.bindings,
-      SLUICE_CONFIG: JSON.stringify(benchConfig(mockUrl)),
+      SLUICE_CONFIG: JSON.stringify(config),
       NEON_FETCH_ENDPOINT: `${counter.url}${neonEndpoint.pathname}`,
       SLUICE_JWKS: JSON.stringify({ keys: [pair.publicJwk] }),
       SLUICE_SIGNING_KEY: JSON.stringify(pair.privateJwk),
@@ -103,7 +119,13 @@ async function startBackingStack(mockUrl: string): Promise<{ ready: StackReady; 
     return {
       ready: {
         bindings,
-        apiKey: key.token,
+        apiKey: await mint("bench", "bench"),
+        nearLimitKey: await mint("bench-near-limit", NEAR_LIMIT_PLAN),
+        soakKey: await mint(SOAK_TENANT, "bench"),
+        bridge: {
+          url: stack.bindings.UPSTASH_REDIS_REST_URL ?? "",
+          token: stack.bindings.UPSTASH_REDIS_REST_TOKEN ?? "",
+        },
         controlUrl: stack.controlUrl,
         neonCountUrl: `${counter.url}/__bench/count`,
         postgresKind: stack.postgresKind,
@@ -120,11 +142,11 @@ async function startBackingStack(mockUrl: string): Promise<{ ready: StackReady; 
 }
 
 async function main(): Promise<void> {
-  const [mode, mockUrl] = process.argv.slice(2);
+  const [mode, mockUrl, ttfb] = process.argv.slice(2);
   let service: { ready: unknown; stop(): Promise<void> };
   if (mode === "mock") service = await startMock();
-  else if (mode === "stack" && mockUrl) service = await startBackingStack(mockUrl);
-  else throw new Error("usage: bench/services.ts mock | stack <mockUrl>");
+  else if (mode === "stack" && mockUrl) service = await startBackingStack(mockUrl, Number(ttfb ?? 300));
+  else throw new Error("usage: bench/services.ts mock | stack <mockUrl> [upstreamTtfbMs]");
 
   let stopping = false;
   const stop = () => {

@@ -7,7 +7,7 @@ import type { Bundle } from "../local/bundle";
 import { freePort } from "../local/net";
 import { startWorkerd, type Workerd } from "../local/workerd";
 
-export { type Workerd, workerdBinary } from "../local/workerd";
+export { V8_FLAGS, type Workerd, workerdBinary } from "../local/workerd";
 
 /**
  * Starts `workerd serve` on a free port and waits until it answers HTTP; its output is kept for

@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 
 /** How workerd should load one file of the bundle. */
 export type ModuleType = "esModule" | "commonJsModule" | "text" | "data" | "wasm" | "json";
@@ -16,6 +16,8 @@ export interface Bundle {
   modules: { name: string; type: ModuleType }[];
   compatibilityDate: string;
   compatibilityFlags: string[];
+  /** wrangler.toml's `[assets]`: the static files folder (absolute) and the binding that reads it. */
+  assets?: { directory: string; binding: string };
 }
 
 /** compatibility_date and compatibility_flags from a wrangler.toml (the two lines workerd needs). */
@@ -26,6 +28,21 @@ export function readCompatibility(wranglerToml: string): { date: string; flags: 
   const flagList = /^\s*compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(text)?.[1] ?? "";
   const flags = [...flagList.matchAll(/"([^"]+)"/g)].map((m) => m[1] as string);
   return { date, flags };
+}
+
+/**
+ * The `[assets]` table of a wrangler.toml (`directory`, `binding`), with the folder made absolute;
+ * undefined when it has none or no binding (workerd serves assets only through the binding).
+ * @example readAssets("wrangler.toml") // { directory: "/repo/src/admin/static", binding: "ASSETS" }
+ */
+export function readAssets(wranglerToml: string): Bundle["assets"] {
+  const table = /^\[assets\]\s*$([\s\S]*?)(?=^\s*\[|(?![\s\S]))/m.exec(
+    readFileSync(wranglerToml, "utf8"),
+  )?.[1];
+  const directory = table && /^\s*directory\s*=\s*"([^"]+)"/m.exec(table)?.[1];
+  const binding = table && /^\s*binding\s*=\s*"([^"]+)"/m.exec(table)?.[1];
+  if (!directory || !binding) return undefined;
+  return { directory: resolve(dirname(wranglerToml), directory), binding };
 }
 
 /** What to build: the wrangler.toml (its `main` is the entry) and what to call the result. */
@@ -54,6 +71,7 @@ export async function buildWorker(target: BuildTarget, outdir: string): Promise<
     modules: listModules(outdir, target.entry ?? "index.js"),
     compatibilityDate: date,
     compatibilityFlags: flags,
+    assets: readAssets(configPath),
   };
 }
 
@@ -69,6 +87,7 @@ export function readBundle(dir: string, configPath: string, entry = "index.js"):
     modules: listModules(dir, entry),
     compatibilityDate: date,
     compatibilityFlags: flags,
+    assets: readAssets(configPath),
   };
 }
 
@@ -134,10 +153,7 @@ function listModules(dir: string, preferredMain: string): Bundle["modules"] {
       const name = relative(dir, path).split(sep).join("/");
       if (name === "README.md" || name.endsWith(".map") || name.endsWith(".capnp") || name.endsWith(".toml"))
         continue;
-      // wrangler.toml bundles Chart.js's UMD build as a Text module (see its [[rules]]).
-      const type = name.endsWith("chart.umd.min.js")
-        ? "text"
-        : TYPES_BY_EXTENSION[name.slice(name.lastIndexOf(".") + 1)];
+      const type = TYPES_BY_EXTENSION[name.slice(name.lastIndexOf(".") + 1)];
       if (type === undefined) throw new Error(`don't know how to load ${name} from the bundle in ${dir}`);
       modules.push({ name, type });
     }

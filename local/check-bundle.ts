@@ -1,10 +1,11 @@
 /**
  * `npm run check:bundle` (run by CI before the tests): builds the deploy bundle exactly as
  * `wrangler deploy` would (`--dry-run`), and fails when wrangler's config is invalid (an error, or
- * a warning about wrangler.toml) or when the script outgrows Cloudflare's size limit: 3 MiB
- * gzipped on the Workers Free plan (the limit wrangler enforced until 2026; Cloudflare's limits
- * page now lists 64 MiB uncompressed on every plan, checked too). SLUICE_BUNDLE_GZIP_LIMIT
- * (bytes) overrides the first; SLUICE_WRANGLER_CONFIG checks another wrangler.toml.
+ * a warning about wrangler.toml) or when the script outgrows its budget: 600 KiB gzipped, well
+ * under Cloudflare's limits (3 MiB gzipped on the Workers Free plan; 64 MiB uncompressed on every
+ * plan, checked too), because an isolate compiles the whole script before its first answer. Static
+ * files are Workers static assets, outside the script. SLUICE_BUNDLE_GZIP_LIMIT (bytes) overrides
+ * the budget; SLUICE_WRANGLER_CONFIG checks another wrangler.toml.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -13,7 +14,10 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ROOT } from "./worker";
 
-const MIB = 1024 * 1024;
+const KIB = 1024;
+const MIB = 1024 * KIB;
+/** The script's gzip budget (issue 18: a fast first request after an isolate starts). */
+export const GZIP_BUDGET = 600 * KIB;
 export const FREE_PLAN_GZIP_LIMIT = 3 * MIB;
 export const UNCOMPRESSED_LIMIT = 64 * MIB;
 
@@ -39,14 +43,11 @@ export function measureBundle(dir: string): { raw: number; gzip: number; files: 
 }
 
 /** Problems with a measured bundle against the limits; empty when it fits. */
-export function sizeProblems(
-  size: { raw: number; gzip: number },
-  gzipLimit = FREE_PLAN_GZIP_LIMIT,
-): string[] {
+export function sizeProblems(size: { raw: number; gzip: number }, gzipLimit = GZIP_BUDGET): string[] {
   const mib = (n: number) => `${(n / MIB).toFixed(2)} MiB`;
   const problems: string[] = [];
   if (size.gzip > gzipLimit)
-    problems.push(`gzip size ${mib(size.gzip)} exceeds the free plan's ${mib(gzipLimit)}`);
+    problems.push(`gzip size ${kib(size.gzip)} exceeds the budget of ${kib(gzipLimit)}`);
   if (size.raw > UNCOMPRESSED_LIMIT)
     problems.push(`size ${mib(size.raw)} exceeds ${mib(UNCOMPRESSED_LIMIT)}`);
   return problems;
@@ -59,6 +60,8 @@ export function configWarnings(output: string): string[] {
     .filter((block) => /\[(WARNING|ERROR)\][^\n]*(configuration|wrangler\.toml)/i.test(block))
     .map((block) => block.trim());
 }
+
+const kib = (n: number) => `${(n / KIB).toFixed(1)} KiB`;
 
 function main(): void {
   const outdir = mkdtempSync(join(tmpdir(), "sluice-check-bundle-"));
@@ -89,9 +92,9 @@ function main(): void {
     const warnings = configWarnings(output);
     if (warnings.length > 0) throw new Error(`wrangler's config has problems:\n${warnings.join("\n")}`);
     const size = measureBundle(outdir);
-    const limit = Number(process.env.SLUICE_BUNDLE_GZIP_LIMIT ?? FREE_PLAN_GZIP_LIMIT);
+    const limit = Number(process.env.SLUICE_BUNDLE_GZIP_LIMIT ?? GZIP_BUDGET);
     const problems = sizeProblems(size, limit);
-    const line = `bundle: ${size.files} modules, ${(size.raw / MIB).toFixed(2)} MiB, ${(size.gzip / MIB).toFixed(2)} MiB gzipped (limit ${(limit / MIB).toFixed(2)} MiB)`;
+    const line = `bundle: ${size.files} modules, ${kib(size.raw)}, ${kib(size.gzip)} gzipped (budget ${kib(limit)})`;
     if (problems.length > 0) throw new Error(`${line}\n${problems.join("\n")}`);
     console.log(`${line}: ok; wrangler's config is valid.`);
   } finally {

@@ -81,8 +81,10 @@ const CRON_WORKER = `export default {
 
 /**
  * The workerd config: the bundle's modules embedded, bindings from workerd's environment, outbound
- * fetches allowed to public, private and loopback addresses (local upstreams), the heap cap, and
- * optionally the cron socket.
+ * fetches allowed to public, private and loopback addresses (local upstreams), the heap cap, the
+ * static assets (wrangler.toml `[assets]`) as a read-only disk service under the assets binding's
+ * name (its fetch answers a file by path, as Cloudflare's binding does), and optionally the cron
+ * socket.
  * @example writeFileSync("w.capnp", workerdConfig(bundle, { port: 8787, bindingNames: ["SLUICE_CONFIG"] }));
  */
 export function workerdConfig(
@@ -95,6 +97,12 @@ export function workerdConfig(
   const bindings = options.bindingNames.map(
     (name) => `      (name = ${capnpString(name)}, fromEnvironment = ${capnpString(name)}),`,
   );
+  const assets = bundle.assets;
+  const assetsService = assets
+    ? `
+    (name = "assets", disk = (path = ${capnpString(assets.directory)}, writable = false)),`
+    : "";
+  const assetsBinding = assets ? `\n      (name = ${capnpString(assets.binding)}, service = "assets"),` : "";
   const cron = options.cronPort !== undefined;
   const cronService = `
     (name = "cron", worker = (
@@ -110,7 +118,7 @@ export function workerdConfig(
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .worker),
-    (name = "internet", network = (allow = ["public", "private", "local"])),${cron ? cronService : ""}
+    (name = "internet", network = (allow = ["public", "private", "local"])),${assetsService}${cron ? cronService : ""}
   ],
   sockets = [
     (name = "http", address = ${capnpString(`127.0.0.1:${options.port}`)}, http = (), service = "main"),${cron ? cronSocket : ""}
@@ -123,7 +131,7 @@ const worker :Workerd.Worker = (
 ${modules.join("\n")}
   ],
   bindings = [
-${bindings.join("\n")}
+${bindings.join("\n")}${assetsBinding}
   ],
   compatibilityDate = ${capnpString(bundle.compatibilityDate)},
   compatibilityFlags = [${bundle.compatibilityFlags.map(capnpString).join(", ")}],

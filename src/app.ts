@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { adminRoutes } from "./admin";
 import type { AppEnv } from "./context";
 import { errorResponse, GatewayError } from "./errors";
@@ -25,6 +25,9 @@ const KNOWN_PATHS = new Set([
   "/v1/responses",
 ]);
 
+const HEALTHY = JSON.stringify({ status: "ok" });
+const JSON_TYPE = "application/json";
+
 /**
  * The Hono app: routes and middleware order, nothing else.
  * @example const app = createApp(services); await app.fetch(request, env, ctx)
@@ -32,26 +35,18 @@ const KNOWN_PATHS = new Set([
 export function createApp(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.use(async (c, next) => {
-    const startedAt = services.now();
-    // Always the gateway's: a caller-chosen id could make two requests (or two tenants) share a
-    // usage row. The caller's own id is a label, read by `clientRequestId` on /v1 routes.
-    const requestId = crypto.randomUUID();
-    c.set("services", services);
-    c.set("startedAt", startedAt);
-    c.set("timing", new ServerTiming(services.now, startedAt));
-    c.set("requestId", requestId);
-    c.set("clientRequestId", null);
-    c.set("tags", null);
-    // Set before the handler, so responses built with c.json/c.body carry it from the start:
-    // setting a header on a finished response makes Hono copy the whole Response.
-    c.header("x-request-id", requestId);
-    await next();
-    // Responses a handler built itself (a raw Response) did not get it.
-    if (!c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
-  });
+  // Matched by nothing else, so Hono calls it directly (no middleware chain): a liveness probe
+  // needs none of the per-request state, only its own id. A plain Response: c.json with a second
+  // header builds a Headers object and sets each one.
+  app.get(
+    "/healthz",
+    () =>
+      new Response(HEALTHY, { headers: { "content-type": JSON_TYPE, "x-request-id": crypto.randomUUID() } }),
+  );
 
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // One registration per prefix: in Hono "/x/*" also matches "/x". Every other path is a 404.
+  const state = requestState(services);
+  for (const prefix of ["/admin/*", "/v1/*", "/v1beta/*"]) app.use(prefix, state);
 
   app.route("/admin", adminRoutes());
   mountApis(app);
@@ -71,7 +66,9 @@ export function createApp(services: Services): Hono<AppEnv> {
           message: `Unknown request URL: ${c.req.method} ${path}.`,
           code: "unknown_url",
         });
-    return errorResponse(error, { "x-request-id": c.get("requestId") ?? "" }, c.get("errorShape"));
+    // Paths outside the APIs never got the per-request state: they get an id of their own.
+    const requestId = c.get("requestId") ?? crypto.randomUUID();
+    return errorResponse(error, { "x-request-id": requestId }, c.get("errorShape"));
   });
 
   app.onError((err, c) => {
@@ -84,6 +81,28 @@ export function createApp(services: Services): Hono<AppEnv> {
   });
 
   return app;
+}
+
+/** The per-request state every API and admin route reads: services, clocks, the request id. */
+function requestState(services: Services): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const startedAt = services.now();
+    // Always the gateway's: a caller-chosen id could make two requests (or two tenants) share a
+    // usage row. The caller's own id is a label, read by `clientRequestId` on /v1 routes.
+    const requestId = crypto.randomUUID();
+    c.set("services", services);
+    c.set("startedAt", startedAt);
+    c.set("timing", new ServerTiming(services.now, startedAt));
+    c.set("requestId", requestId);
+    c.set("clientRequestId", null);
+    c.set("tags", null);
+    // Set before the handler, so responses built with c.json/c.body carry it from the start:
+    // setting a header on a finished response makes Hono copy the whole Response.
+    c.header("x-request-id", requestId);
+    await next();
+    // Responses a handler built itself (a raw Response) did not get it.
+    if (!c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
+  };
 }
 
 /** The proxied APIs under /v1 and /v1beta, each behind the key, scope and error-shape middleware. */

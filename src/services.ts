@@ -1,5 +1,7 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import { createKeyVerifier, importSigningKey, type KeyVerifier, parseJwks, type SigningKey } from "./auth";
+import { type Billing, createBilling } from "./billing/billed";
+import { type CacheStores, createCacheStores } from "./cache";
 import { type Config, type GatewayEnv, loadConfig, ownValue } from "./config";
 import { createDatabase, type Database } from "./db";
 import { GatewayError } from "./errors";
@@ -15,7 +17,7 @@ import { consoleLog, type Log } from "./log";
 import { createMeter, createUsageWriter, type Meter } from "./metering";
 import { createMetrics, type Metrics } from "./metrics";
 import { createBreakerPublisher, createTracing, type Tracing } from "./observability";
-import { type BreakerTransition, CircuitBreakers } from "./routing";
+import { type BreakerTransition, CircuitBreakers, createLatencyPublisher, LatencyTracker } from "./routing";
 import { sleep } from "./timers";
 
 /** Everything a request needs, built once per isolate from env; tests override parts of it. */
@@ -39,11 +41,17 @@ export interface Services {
   /** Revocation for routes that skip the gate (memoised reads). */
   revocations: RevocationCache;
   meter: Meter;
+  /** Billed prices apart from cost (plan and tenant terms). */
+  billing: Billing;
   /** Live metrics: finished requests counted in the isolate, sent with the settlement batches. */
   metrics: Metrics;
+  /** Response-cache stores waiting to ride the next settlement batch. */
+  cacheStores: CacheStores;
   /** OpenTelemetry traces; null unless `tracing.otlp_endpoint` is configured. */
   tracing: Tracing | null;
   breakers: CircuitBreakers;
+  /** Recent latency per target (`fastest` routes), shared with the settlement batches. */
+  latency: LatencyTracker;
   /** Shares a breaker transition with every instance through Redis, counts and alerts it (run in waitUntil). */
   publishBreaker(target: string, transition: NonNullable<BreakerTransition>): Promise<void>;
 }
@@ -64,9 +72,15 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
   });
   const db = createDatabase(requireBinding(env, "DATABASE_URL"), env.NEON_FETCH_ENDPOINT);
   const breakers = new CircuitBreakers(config.breaker, now);
+  const latency = new LatencyTracker(now);
   // One runner for the gate and the metrics: a tick's commands share one pipeline request.
   const runner = scriptRunner(redis);
   const metrics = createMetrics({ runner, config: config.metrics, now, log });
+  // Sent with each settlement batch: the isolate's metrics, its new latency estimates and its
+  // response-cache stores.
+  const cacheStores = createCacheStores(runner, log);
+  const companions = [metrics, createLatencyPublisher({ runner, tracker: latency, log }), cacheStores];
+  const billing = createBilling(config);
   let signing: Promise<SigningKey> | undefined;
   return {
     env,
@@ -76,37 +90,26 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
     sleep: overrides.sleep ?? sleep,
     fetcher: overrides.fetcher ?? ((input, init) => fetch(input, init)),
     log,
-    verifier: createKeyVerifier({
-      jwks: parseJwks(typeof env.SLUICE_JWKS === "string" ? env.SLUICE_JWKS : '{"keys":[]}'),
-      issuer: config.issuer,
-      audience: config.audience,
-      now,
-      externalIssuers: config.trusted_issuers.map((i) => ({
-        issuer: i.issuer,
-        jwksUrl: i.jwks_url,
-        audience: i.audience,
-        tenantClaim: i.tenant_claim,
-        planClaim: i.plan_claim,
-        defaultPlan: i.default_plan,
-        models: i.models,
-      })),
-    }),
+    verifier: keyVerifier(env, config, now),
     signer() {
       signing ??= loadSigner(env);
       return signing;
     },
     redis,
     db,
-    gate: createGate({ redis, config, now, log, runner, companions: [metrics] }),
+    gate: createGate({ redis, config, now, log, runner, companions }),
     revocations: createRevocationCache(redis, now),
     meter: createMeter({
       prices: config.prices,
       costMultiplier: (provider) =>
         (provider ? ownValue(config.providers, provider)?.cost_multiplier : 1) ?? 1,
+      billed: (payer, model, usage, cost) => billing.billed(payer, model, usage, cost),
       writer: createUsageWriter({ db, redis, log }),
       now,
     }),
+    billing,
     metrics,
+    cacheStores,
     tracing: createTracing({
       config: config.tracing,
       headers: collectorHeaders(env, config.tracing.headers_secret),
@@ -116,9 +119,29 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
       log,
     }),
     breakers,
+    latency,
     // Shared state, the openings counter and the alert: one script per transition.
     publishBreaker: createBreakerPublisher({ runner, config, now, log }),
   };
+}
+
+/** The API-key verifier: the worker's own JWKS and the trusted external issuers. */
+function keyVerifier(env: GatewayEnv, config: Config, now: () => number): KeyVerifier {
+  return createKeyVerifier({
+    jwks: parseJwks(typeof env.SLUICE_JWKS === "string" ? env.SLUICE_JWKS : '{"keys":[]}'),
+    issuer: config.issuer,
+    audience: config.audience,
+    now,
+    externalIssuers: config.trusted_issuers.map((i) => ({
+      issuer: i.issuer,
+      jwksUrl: i.jwks_url,
+      audience: i.audience,
+      tenantClaim: i.tenant_claim,
+      planClaim: i.plan_claim,
+      defaultPlan: i.default_plan,
+      models: i.models,
+    })),
+  });
 }
 
 /** The collector's extra headers: a JSON object of strings in the named secret, else none. */

@@ -30,12 +30,13 @@ Commands:
 
   mint --tenant T [--name N] [--models a,b] [--scopes a,b] [--plan P]
        [--rpm N] [--tpm N] [--concurrency N] [--budget-day USD] [--budget-month USD]
-       [--expires-in 30d] [--key-id ID] [--json]
+       [--cache-max-ttl SECONDS] [--expires-in 30d] [--key-id ID] [--json]
       Signs a key offline with the private JWK in $SLUICE_SIGNING_KEY, for issuer
       $SLUICE_ISSUER and audience $SLUICE_AUDIENCE (both default "sluice").
       Without --expires-in the key does not expire. Durations: 45s, 90m, 12h, 30d, 2w.
       --plan must name a plan of $SLUICE_CONFIG (the default plans free, pro and
-      enterprise when it is unset), as the admin API requires.
+      enterprise when it is unset), as the admin API requires. --cache-max-ttl caps how long
+      the response cache keeps the key's answers (0: never cached); it only lowers its plan's.
 
   inspect <key | ->
       Decodes a key's header and claims WITHOUT verifying it; "-" reads the key from stdin
@@ -111,6 +112,7 @@ async function mint(args: string[]): Promise<void> {
       concurrency: { type: "string" },
       "budget-day": { type: "string" },
       "budget-month": { type: "string" },
+      "cache-max-ttl": { type: "string" },
       "expires-in": { type: "string" },
       "key-id": { type: "string" },
       json: { type: "boolean", default: false },
@@ -124,6 +126,7 @@ async function mint(args: string[]): Promise<void> {
     concurrency: numberFlag("concurrency", values.concurrency),
     budget_usd_day: numberFlag("budget-day", values["budget-day"]),
     budget_usd_month: numberFlag("budget-month", values["budget-month"]),
+    cache_max_ttl_seconds: numberFlag("cache-max-ttl", values["cache-max-ttl"]),
   };
   // Undefined fields are fine here: mintKey treats them as absent.
   const input: KeyClaimsInput = {

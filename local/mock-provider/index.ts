@@ -41,6 +41,8 @@
  *   Gemini `thoughtsTokenCount` (not in candidatesTokenCount); Anthropic: added to output_tokens.
  * - `parallel-tools` N: number of tool calls when tools are offered (default 1).
  * - `chunk-delay-ms` N: pause between stream chunks (default 0).
+ * - `ttfb-ms` N: pause before the answer's first byte, its headers included (default 0): the bench's
+ *   latency mode plays a distant provider with it.
  * - `fault` SPEC: see below.
  *
  * ## Replies and tokens (see reply.ts, text.ts)

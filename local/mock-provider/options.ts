@@ -16,6 +16,8 @@ export interface MockOptions {
   parallelTools: number;
   /** Pause between stream chunks, in milliseconds. */
   chunkDelayMs: number;
+  /** Pause before the first answer byte (headers included), in milliseconds: a distant provider's TTFB. */
+  ttfbMs: number;
   /** Fault spec, see faults.ts. */
   fault?: string;
 }
@@ -29,6 +31,7 @@ export const OPTION_NAMES = [
   "reasoning-tokens",
   "parallel-tools",
   "chunk-delay-ms",
+  "ttfb-ms",
   "fault",
 ] as const;
 
@@ -88,6 +91,7 @@ export function readMockOptions(
     reasoningTokens: count("reasoning-tokens") ?? 0,
     parallelTools: Math.max(1, count("parallel-tools") ?? 1),
     chunkDelayMs: count("chunk-delay-ms") ?? 0,
+    ttfbMs: count("ttfb-ms") ?? 0,
     fault: raw("fault")?.trim() || undefined,
   };
 }

@@ -103,6 +103,7 @@ async function handle(state: MockState, req: IncomingMessage, res: ServerRespons
   if (auth !== undefined) return exchange.error(auth.status, auth.message);
 
   exchange.chunkDelayMs = options.chunkDelayMs;
+  if (options.ttfbMs > 0) await exchange.sleep(options.ttfbMs);
   exchange.fault = fault !== undefined && state.counters.fires(fault) ? fault : undefined;
   if (await beforeAnswer(exchange)) return;
   await route.handle({ id: record.id, query, headers, body, params, model, options, exchange });

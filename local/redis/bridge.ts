@@ -19,6 +19,8 @@ export interface RedisBridge {
   port: number;
   stats(): BridgeStats;
   resetStats(): void;
+  /** Delays every command request by `ms` from now on (0: none), also `POST /__bridge/delay {"ms":N}`. */
+  setDelayMs(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,14 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
 
+/** A delay in whole milliseconds, at most a minute; anything else is refused. */
+function validDelay(ms: unknown): number {
+  if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > 60_000) {
+    throw new BadRequest("ERR the delay is a whole number of milliseconds in [0, 60000]");
+  }
+  return ms;
+}
+
 /** Starts the bridge; fails at once if Redis cannot be reached at `opts.redisUrl`. */
 export async function startRedisBridge(opts: {
   redisUrl: string;
@@ -64,6 +74,8 @@ export async function startRedisBridge(opts: {
   port?: number;
   /** Default 127.0.0.1; a self-hosted service may listen on a private address. */
   host?: string;
+  /** Added before each command request: the round trip to a distant Upstash primary (the bench's latency mode). */
+  delayMs?: number;
 }): Promise<RedisBridge> {
   const redis = new Redis(opts.redisUrl, {
     lazyConnect: true,
@@ -90,6 +102,7 @@ export async function startRedisBridge(opts: {
       expectedAuth,
     );
   let stats: BridgeStats = { requests: 0, commands: 0 };
+  let delayMs = validDelay(opts.delayMs ?? 0);
 
   /** Redis's own errors (wrong type, NOSCRIPT...) become replies; connection failures propagate. */
   const toReply = (command: RewrittenCommand, error: unknown, result: unknown, base64: boolean): Reply => {
@@ -128,6 +141,10 @@ export async function startRedisBridge(opts: {
       stats = { requests: 0, commands: 0 };
       return send(res, 200, { result: "OK" });
     }
+    if (path === "/__bridge/delay" && req.method === "POST") {
+      delayMs = validDelay(((await readJson(req)) as { ms?: unknown } | null)?.ms);
+      return send(res, 200, { result: "OK" });
+    }
     const base64 = req.headers["upstash-encoding"] === "base64";
     const batched = path === "/pipeline" || path === "/multi-exec";
     let commands: string[][];
@@ -143,6 +160,7 @@ export async function startRedisBridge(opts: {
     }
     stats.requests += 1;
     stats.commands += commands.length;
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     // Fail fast while Redis is down; ioredis would reject anyway, this just says why.
     if (redis.status !== "ready") throw new Error(`Redis is unavailable (connection ${redis.status})`);
     const rewritten = commands.map(rewrite);
@@ -172,6 +190,9 @@ export async function startRedisBridge(opts: {
     stats: () => ({ ...stats }),
     resetStats: () => {
       stats = { requests: 0, commands: 0 };
+    },
+    setDelayMs: (ms) => {
+      delayMs = validDelay(ms);
     },
     close: async () => {
       const closed = new Promise((resolve) => server.close(resolve));

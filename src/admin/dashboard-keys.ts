@@ -33,6 +33,7 @@ export const KEYS_HTML = `
       <label>Models<input id="new-models" maxlength="512" placeholder="gpt-4o*, claude-*"></label>
       <label>Requests / min<input id="new-rpm" type="number" min="1" step="1"></label>
       <label>Budget / day (USD)<input id="new-budget" type="number" min="0" step="any"></label>
+      <label>Cache TTL max (s, 0 = off)<input id="new-cache-ttl" type="number" min="0" max="2592000" step="1"></label>
       <label>Expires in<input id="new-expires" maxlength="16" placeholder="30d"></label>
       <button type="submit" class="primary">Create key</button>
     </form>
@@ -255,6 +256,7 @@ const KEYS_SCRIPT_BODY = `
     if ($("new-expires").value.trim()) body.expires_in = $("new-expires").value.trim();
     if ($("new-rpm").value) limits.rpm = Number($("new-rpm").value);
     if ($("new-budget").value) limits.budget_usd_day = Number($("new-budget").value);
+    if ($("new-cache-ttl").value) limits.cache_max_ttl_seconds = Number($("new-cache-ttl").value);
     if (Object.keys(limits).length) body.limits = limits;
     return body;
   }
@@ -302,7 +304,7 @@ const KEYS_SCRIPT_BODY = `
         cell(row, r.tenant);
         cell(row, r.requested_model);
         cell(row, r.provider);
-        cell(row, r.status + (r.error_code ? " " + r.error_code : ""));
+        cell(row, r.status + (r.error_code ? " " + r.error_code : "") + (r.cache_hit ? " · cache hit" : ""));
         cell(row, r.prompt_tokens + " / " + r.completion_tokens, "num");
         cell(row, r.cost_usd === null ? "unpriced" : usd(r.cost_usd), "num");
         cell(row, r.latency_ms + " ms", "num");

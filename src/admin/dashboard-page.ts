@@ -1,3 +1,4 @@
+import { CACHE_CSS, CACHE_HTML, CACHE_QUERIES, cacheScript } from "./dashboard-cache";
 import { KEYS_CSS, KEYS_HTML, keysScript } from "./dashboard-keys";
 import { LIVE_STRIP_CSS, LIVE_STRIP_HTML, liveStripScript } from "./dashboard-live";
 
@@ -25,7 +26,7 @@ function scriptValue(value: unknown): string {
  * @example renderDashboard({ nonce, chartJsUrl: "/admin/dashboard/chart.js", usageUrl: "/admin/usage" })
  */
 export function renderDashboard(opts: DashboardPageOptions): string {
-  const config = scriptValue({ usageUrl: opts.usageUrl });
+  const config = scriptValue({ usageUrl: opts.usageUrl, cacheQueries: CACHE_QUERIES });
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -58,7 +59,7 @@ export function renderDashboard(opts: DashboardPageOptions): string {
   #login { max-width: 420px; margin: 80px auto; background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 24px; display: grid; gap: 12px; }
   body[data-state="need-token"] main, body[data-state="need-token"] .controls { display: none; }
   body:not([data-state="need-token"]) #login { display: none; }
-${LIVE_STRIP_CSS}${KEYS_CSS}</style>
+${LIVE_STRIP_CSS}${KEYS_CSS}${CACHE_CSS}</style>
 </head>
 <body data-state="loading">
 <header>
@@ -91,16 +92,19 @@ ${LIVE_STRIP_CSS}${KEYS_CSS}</style>
     <div class="card"><div class="label">Prompt / completion tokens</div><div class="value" id="total-tokens">–</div></div>
     <div class="card"><div class="label">Cached prompt tokens</div><div class="value" id="total-cached">–</div></div>
     <div class="card"><div class="label">Unpriced requests</div><div class="value" id="total-unpriced">–</div></div>
+    <div class="card"><div class="label">Response cache hit ratio</div><div class="value" id="total-cache-hits">–</div></div>
+    <div class="card"><div class="label">Saved by the response cache</div><div class="value" id="total-cache-saved">–</div></div>
   </section>
   <section class="panel wide"><h2>Cost per day by model (USD)</h2><div class="chart"><canvas id="cost-by-day"></canvas></div></section>
   <section class="panel"><h2>Top keys by cost (USD)</h2><div class="chart"><canvas id="top-keys"></canvas></div></section>
   <section class="panel"><h2>Top tenants by cost (USD)</h2><div class="chart"><canvas id="top-tenants"></canvas></div></section>
   <section class="panel"><h2>Error rate by provider (%)</h2><div class="chart"><canvas id="errors-by-provider"></canvas></div></section>
   <section class="panel"><h2>Latency percentiles per day (ms)</h2><div class="chart"><canvas id="latency"></canvas></div></section>
-  <section class="panel"><h2>Latency percentiles by provider (ms)</h2><div class="chart"><canvas id="latency-by-provider"></canvas></div></section>${KEYS_HTML}
+  <section class="panel"><h2>Latency percentiles by provider (ms)</h2><div class="chart"><canvas id="latency-by-provider"></canvas></div></section>${CACHE_HTML}${KEYS_HTML}
 </main>
 
 <script src="${opts.chartJsUrl}"></script>
+<script nonce="${opts.nonce}">${cacheScript()}</script>
 <script nonce="${opts.nonce}">${keysScript({ keysUrl: opts.keysUrl, usageUrl: opts.usageUrl, requestsUrl: opts.requestsUrl })}</script>
 <script nonce="${opts.nonce}">
 (function () {
@@ -178,7 +182,7 @@ ${LIVE_STRIP_CSS}${KEYS_CSS}</style>
     });
   }
 
-  function render(r, byDayModel, byKey, byTenant, byProvider, byDay) {
+  function render(r, byDayModel, byKey, byTenant, byProvider, byDay, cacheByRoute, cacheByTenant) {
     var totals = byDay.totals;
     $("total-requests").textContent = fmtInt(totals.requests);
     $("total-cost").textContent = fmtUsd(totals.cost_usd);
@@ -186,6 +190,10 @@ ${LIVE_STRIP_CSS}${KEYS_CSS}</style>
     $("total-tokens").textContent = fmtInt(totals.prompt_tokens) + " / " + fmtInt(totals.completion_tokens);
     $("total-cached").textContent = fmtInt(totals.cached_tokens);
     $("total-unpriced").textContent = fmtInt(totals.unpriced_requests);
+    $("total-cache-hits").textContent = totals.response_cache_hit_ratio === null ? "–"
+      : (100 * totals.response_cache_hit_ratio).toFixed(1) + " % (" + fmtInt(totals.response_cache_hits) + ")";
+    $("total-cache-saved").textContent = fmtUsd(totals.response_cache_saved_usd);
+    window.sluiceCache.render(cacheByRoute, cacheByTenant);
 
     var days = daysOf(r);
     var models = [];
@@ -255,9 +263,11 @@ ${LIVE_STRIP_CSS}${KEYS_CSS}</style>
       query(r, "group_by=tenant&limit=10"),
       query(r, "group_by=provider"),
       query(r, "group_by=day"),
+      query(r, CONFIG.cacheQueries.byRoute),
+      query(r, CONFIG.cacheQueries.byTenant),
       window.sluiceKeys.names().then(function (name) { keyName = name; }),
     ]).then(function (results) {
-      render(r, results[0], results[1], results[2], results[3], results[4]);
+      render(r, results[0], results[1], results[2], results[3], results[4], results[5], results[6]);
       setState("ready", "Updated " + new Date().toLocaleTimeString());
     }).catch(function (err) {
       if (err.needToken) { setState("need-token", ""); $("status").textContent = err.message; return; }

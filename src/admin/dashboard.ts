@@ -1,18 +1,19 @@
 import { Hono } from "hono";
 import { toBase64 } from "../encoding";
 import { errorResponse, GatewayError } from "../errors";
-import { CHART_JS_SOURCE, CHART_JS_VERSION } from "./dashboard-assets";
+import { CHART_JS_VERSION, chartJsAsset } from "./dashboard-assets";
 import { renderDashboard } from "./dashboard-page";
 
-const MISSING_RULE =
-  'Chart.js was not bundled as text: add [[rules]] type = "Text", globs = ["**/chart.umd.min.js"] to wrangler.toml.';
+const MISSING_ASSET =
+  'Chart.js is not among the worker\'s static assets: wrangler.toml needs [assets] directory = "./src/admin/static", binding = "ASSETS".';
 
 /**
  * The admin dashboard as a sub-app, mounted at /admin/dashboard BEFORE the admin-token
  * middleware: the page and Chart.js hold no data, and a browser cannot send a bearer header when
  * it navigates. The page asks for the admin token, keeps it in sessionStorage and sends it as
  * `Authorization: Bearer` to the usage API, which stays behind the admin middleware.
- * - `GET /` → the HTML page; `GET /chart.js` → Chart.js's UMD build, from the worker itself.
+ * - `GET /` → the HTML page; `GET /chart.js` → Chart.js's UMD build, from the worker's static
+ *   assets (the ASSETS binding), never a CDN.
  * @example admin.route("/dashboard", dashboardRoutes()); admin.use("*", requireAdmin())
  */
 export function dashboardRoutes(): Hono {
@@ -49,16 +50,17 @@ export function dashboardRoutes(): Hono {
     });
   });
 
-  app.get("/chart.js", (c) => {
-    if (CHART_JS_SOURCE === null) {
+  app.get("/chart.js", async (c) => {
+    const source = await chartJsAsset(c.env, c.req.url);
+    if (source === null) {
       throw new GatewayError({
         status: 500,
         type: "server_error",
-        message: MISSING_RULE,
+        message: MISSING_ASSET,
         code: "dashboard_asset_missing",
       });
     }
-    return c.body(CHART_JS_SOURCE, 200, {
+    return c.body(source, 200, {
       "content-type": "text/javascript; charset=utf-8",
       // The URL carries the version, so the file never changes under it.
       "cache-control": "public, max-age=31536000, immutable",

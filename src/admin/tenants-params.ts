@@ -57,7 +57,8 @@ export const LedgerQuery = z.strictObject({
 /** Query of `GET /admin/tenants/{id}/statement`. */
 export const StatementQuery = z.strictObject({
   month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "must be a month as YYYY-MM"),
-  format: z.enum(["json", "csv"]).default("json"),
+  /** Absent: HTML when the Accept header asks for text/html, else JSON. */
+  format: z.enum(["json", "csv", "html"]).optional(),
 });
 
 /** Query of `GET /admin/tenants`. */

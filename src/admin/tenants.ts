@@ -1,7 +1,8 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { appendEntry, ledgerView, listEntries, liveBalance, recordedBalance } from "../billing/ledger";
-import { buildStatement, statementCsv } from "../billing/statement";
+import { buildStatement, type Statement, statementCsv } from "../billing/statement";
+import { statementHtml } from "../billing/statement-html";
 import {
   findTenant,
   insertTenant,
@@ -35,7 +36,8 @@ const JsonObject = z.custom<Record<string, unknown>>();
  * - `POST /` creates, `GET /` lists, `GET /{id}` reads, `PATCH /{id}` updates (`status:
  *   "suspended"` refuses every key of the tenant from the next request on, 403);
  * - `POST /{id}/top-up`, `POST /{id}/adjustments` append to the ledger and move the live balance;
- * - `GET /{id}/balance`, `GET /{id}/ledger?limit=&before=`, `GET /{id}/statement?month=YYYY-MM&format=csv`.
+ * - `GET /{id}/balance`, `GET /{id}/ledger?limit=&before=`,
+ *   `GET /{id}/statement?month=YYYY-MM&format=json|csv|html` (no format: HTML for `Accept: text/html`).
  * @example admin.route("/tenants", tenantRoutes())
  */
 export function tenantRoutes(): Hono<AppEnv> {
@@ -136,10 +138,23 @@ function moneyRoutes(app: Hono<AppEnv>): void {
     const tenant = await existingTenant(c);
     const statement = await buildStatement(c.get("services").db, tenant, query.month);
     if (!statement) throw notFound("No such month.", "month_not_found");
-    if (query.format === "json") return c.json(statement);
+    const format = query.format ?? (/\btext\/html\b/i.test(c.req.header("accept") ?? "") ? "html" : "json");
+    if (format === "json") return c.json(statement);
+    if (format === "html") return printable(c, statement);
     c.header("content-type", "text/csv; charset=utf-8");
     c.header("content-disposition", `attachment; filename="statement-${query.month}.csv"`);
     return c.body(statementCsv(statement));
+  });
+}
+
+/** The printable page: no script may run, its one style by nonce; never cached or framed. */
+function printable(c: Context<AppEnv>, statement: Statement): Response {
+  const nonce = crypto.randomUUID().replace(/-/g, "");
+  return c.html(statementHtml(statement, nonce), 200, {
+    "content-security-policy": `default-src 'none'; style-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    "cache-control": "no-store",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
   });
 }
 

@@ -39,6 +39,10 @@ export interface UsageAggregate {
   list_cost_usd: string;
   /** list_cost_usd − cost_usd: what cheaper providers (relays, discounts) saved. */
   provider_savings_usd: string;
+  /** Exact USD billed to tenants (plan or tenant prices; rows from before billed prices: their cost). */
+  billed_usd: string;
+  /** billed_usd − cost_usd: what reselling earned. */
+  margin_usd: string;
   /**
    * Exact USD prompt caching saved: the prompts at input price, less what they cost with cache
    * reads and writes (negative while writes outweigh reads). Unpriced requests add nothing.
@@ -69,6 +73,7 @@ const AGGREGATES = sql`
   coalesce(sum(${u.reasoningTokens}), 0) as reasoning_tokens,
   coalesce(sum(${u.costUsd}), 0)::text as cost_usd,
   coalesce(sum(coalesce(${u.listCostUsd}, ${u.costUsd})), 0)::text as list_cost_usd,
+  coalesce(sum(coalesce(${u.billedUsd}, ${u.costUsd})), 0)::text as billed_usd,
   count(*) filter (where ${u.cacheHit}) as response_cache_hits,
   coalesce(sum(${u.cacheSavedUsd}), 0)::text as response_cache_saved_usd,
   percentile_cont(0.5) within group (order by ${u.latencyMs}) as p50_latency_ms,
@@ -154,6 +159,8 @@ function toAggregate(row: Record<string, unknown>): UsageAggregate {
     provider_savings_usd: formatUsd(
       parseUsd(String(row.list_cost_usd ?? "0")) - parseUsd(String(row.cost_usd ?? "0")),
     ),
+    billed_usd: formatUsd(parseUsd(String(row.billed_usd ?? "0"))),
+    margin_usd: formatUsd(parseUsd(String(row.billed_usd ?? "0")) - parseUsd(String(row.cost_usd ?? "0"))),
     cache_savings_usd: formatUsd(parseUsd(String(row.cache_savings_usd ?? "0"))),
     response_cache_hits: num(row.response_cache_hits),
     response_cache_hit_ratio: hitRatio(num(row.response_cache_hits), num(row.requests)),
@@ -200,7 +207,15 @@ export interface UsageEventJson {
   reasoning_tokens: number;
   usage_source: string;
   cost_usd: string | null;
+  /** At list price (before the provider's cost_multiplier); null when unpriced. */
+  list_cost_usd: string | null;
+  /** What the tenant was billed; null when unpriced. */
+  billed_usd: string | null;
   unpriced: boolean;
+  /** Answered from the response cache (src/cache/), at cost 0. */
+  cache_hit: boolean;
+  /** What a response-cache hit saved (the stored answer's cost); null for any other request. */
+  cache_saved_usd: string | null;
   latency_ms: number;
   ttfb_ms: number | null;
   attempts: number;
@@ -236,7 +251,10 @@ export async function pageUsageRows(
       ${u.promptTokens} as prompt_tokens, ${u.completionTokens} as completion_tokens,
       ${u.cachedReadTokens} as cached_read_tokens, ${u.cacheWriteTokens} as cache_write_tokens,
       ${u.reasoningTokens} as reasoning_tokens, ${u.usageSource} as usage_source,
-      ${u.costUsd}::text as cost_usd, ${u.unpriced} as unpriced, ${u.latencyMs} as latency_ms,
+      ${u.costUsd}::text as cost_usd, coalesce(${u.listCostUsd}, ${u.costUsd})::text as list_cost_usd,
+      coalesce(${u.billedUsd}, ${u.costUsd})::text as billed_usd,
+      ${u.unpriced} as unpriced, ${u.latencyMs} as latency_ms,
+      ${u.cacheHit} as cache_hit, ${u.cacheSavedUsd}::text as cache_saved_usd,
       ${u.ttfbMs} as ttfb_ms, ${u.attempts} as attempts, ${u.tags} as tags
     from ${u}
     where ${whereFilters(filters)}${keyset}
@@ -266,15 +284,22 @@ function toEventJson(row: Record<string, unknown>): UsageEventJson {
     cache_write_tokens: num(row.cache_write_tokens),
     reasoning_tokens: num(row.reasoning_tokens),
     usage_source: String(row.usage_source),
-    cost_usd:
-      row.cost_usd === null || row.cost_usd === undefined ? null : formatUsd(parseUsd(String(row.cost_usd))),
+    cost_usd: exactUsd(row.cost_usd),
+    list_cost_usd: exactUsd(row.list_cost_usd),
+    billed_usd: exactUsd(row.billed_usd),
     unpriced: row.unpriced === true || row.unpriced === "t",
+    cache_hit: row.cache_hit === true || row.cache_hit === "t",
+    cache_saved_usd: exactUsd(row.cache_saved_usd),
     latency_ms: num(row.latency_ms),
     ttfb_ms: nullableNum(row.ttfb_ms),
     attempts: num(row.attempts),
     tags: (tags as Record<string, string> | null) ?? null,
   };
 }
+
+/** An exact USD column as trimmed decimal text; null stays null. */
+const exactUsd = (value: unknown): string | null =>
+  value === null || value === undefined ? null : formatUsd(parseUsd(String(value)));
 
 /** Opaque cursor for the listing: base64url of the last row's position. */
 export function encodeCursor(position: RowPosition): string {

@@ -18,7 +18,8 @@ export interface UsageRouteDeps<E extends Env = Env> {
  * The admin usage API as a sub-app; mount it under /admin behind the admin-token middleware:
  * - `GET /usage?from=&to=&group_by=tenant,key,model,provider,day,hour&tenant=&key_id=&model=&provider=&limit=`
  *   → `{ data: [{<group fields>, requests, errors, prompt_tokens, completion_tokens, cached_tokens,
- *   cost_usd, p50_latency_ms, p95_latency_ms, ...}], totals: {...}, truncated }`
+ *   cost_usd, list_cost_usd, provider_savings_usd, billed_usd, margin_usd, p50_latency_ms, ...}],
+ *   totals: {...}, truncated }`
  * - `GET /usage/export?format=csv&<same filters>` → CSV, one line per request, streamed
  * - `GET /usage/requests?limit=&cursor=&<same filters>` → `{ data: [rows], next_cursor, has_more }`, newest first
  * @example admin.route("/", usageRoutes<AppEnv>({ db: (c) => c.get("services").db }))

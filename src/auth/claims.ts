@@ -7,12 +7,17 @@ export const IDENTIFIER = /^[\x21-\x7e]{1,128}$/;
 const identifier = z.string().regex(IDENTIFIER, "must be 1-128 printable ASCII characters");
 const pattern = z.string().min(1).max(200);
 
+/** Up to 30 days (2,592,000 s), the longest a route may cache. */
+const cacheSeconds = z.int().min(0).max(2_592_000);
+
 const limitsShape = {
   rpm: z.int().positive().optional(),
   tpm: z.int().positive().optional(),
   concurrency: z.int().positive().optional(),
   budget_usd_day: z.number().nonnegative().optional(),
   budget_usd_month: z.number().nonnegative().optional(),
+  /** Response cache ceiling in seconds (0: off); it can only lower the plan's (src/cache/ceiling.ts). */
+  cache_max_ttl_seconds: cacheSeconds.optional(),
 };
 
 /** Limits as an operator writes them: unknown names are typos and fail loudly. */

@@ -10,7 +10,7 @@ export interface CacheStats {
 }
 
 /**
- * A bounded LRU of verified values, keyed by token hash, each valid until a deadline. A Map keeps
+ * A bounded LRU of verified values, keyed by token, each valid until a deadline. A Map keeps
  * insertion order, so re-inserting on a hit makes the first entry the least recently used.
  */
 export class ExpiringLru<V> {

@@ -10,6 +10,8 @@ export interface KeyLimits {
   budget_usd_day?: number;
   /** Spend cap per UTC month, in USD. */
   budget_usd_month?: number;
+  /** Longest the response cache keeps this key's answers, in seconds; 0 turns it off. Never above the plan's. */
+  cache_max_ttl_seconds?: number;
 }
 
 /** Who is calling and what they may do: the normalized result of a verified key or external token. */

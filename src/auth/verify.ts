@@ -7,7 +7,6 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from "jose";
-import { hexDigest } from "../digest";
 import { identityFromClaims } from "./claims";
 import {
   createExternalIssuers,
@@ -63,7 +62,7 @@ interface Verification {
 /**
  * Builds the verifier the worker keeps for the isolate's lifetime. Own keys (`sk-sluice-` + JWS)
  * are checked against `jwks` with an EdDSA/ES256 allowlist; other JWTs only when their `iss` is a
- * configured external issuer. Successes are cached by SHA-256 of the token until their `exp`.
+ * configured external issuer. Successes are cached by token until their `exp`.
  *
  * @example
  * const verifier = createKeyVerifier({ jwks: parseJwks(env.SLUICE_JWKS), issuer: "sluice", audience: "sluice" });
@@ -96,14 +95,14 @@ export function createKeyVerifier(opts: KeyVerifierOptions): KeyVerifier {
       if (!isCompactJws(jws) || (!own && verification.externals.size === 0)) return fail("malformed");
 
       const nowMs = now();
-      // Keyed by hash so the raw token is never kept as a map key.
-      const cacheKey = await hexDigest("SHA-256", rawToken);
-      const cached = cache.get(cacheKey, nowMs);
+      // Keyed by the token itself (capped above; only verified ones are kept): hashing it first
+      // cost an async digest on every request, the cache's whole point being no work per request.
+      const cached = cache.get(rawToken, nowMs);
       if (cached) return { ok: true, identity: cached };
 
       const result = await verifyUncached(verification, jws, own, nowMs);
       if (result.ok)
-        cache.set(cacheKey, result.identity, validUntilMs(result.identity, toleranceSeconds), nowMs);
+        cache.set(rawToken, result.identity, validUntilMs(result.identity, toleranceSeconds), nowMs);
       return result;
     },
     stats: () => cache.stats(),

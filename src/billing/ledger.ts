@@ -37,9 +37,10 @@ export function ledgerView(row: LedgerEntryRow): LedgerEntryView {
 
 /**
  * The micro-dollars one usage row took from a balance: exactly what the gate settled, the row's
- * exact cost rounded up to the micro-dollar (unpriced rows take nothing).
+ * exact billed price rounded up to the micro-dollar (rows from before billed prices: their cost;
+ * unpriced rows take nothing).
  */
-export const USAGE_MICROS = sql<string>`coalesce(sum(ceil(${usageEvents.costUsd} * 1000000)), 0)::bigint::text`;
+export const USAGE_MICROS = sql<string>`coalesce(sum(ceil(coalesce(${usageEvents.billedUsd}, ${usageEvents.costUsd}) * 1000000)), 0)::bigint::text`;
 
 /**
  * Appends one entry to Postgres (the record), then moves the live balance in Redis by the same

@@ -22,7 +22,9 @@ export interface BalanceDrift {
  * The cron trigger's reconciliation: mirrors every suspended or prepaid tenant's state to Redis
  * again (repairing a mirror write that failed), restores a prepaid balance Redis lost from the
  * ledger, and reports the drift between Redis (hot counter) and Postgres (the record). A drift is
- * normal while requests are in flight or their usage rows wait in the spool; a lasting one is logged.
+ * normal while requests are in flight or their usage rows wait in the spool, so an existing counter
+ * is never overwritten (that could free money a running request holds): every drift is logged
+ * (`prepaid balance drift`), and one that lasts across runs is the operator's to settle.
  * @example await reconcileBalances(db, redis, log)
  */
 export async function reconcileBalances(db: Database, redis: Redis, log: Log): Promise<BalanceDrift[]> {

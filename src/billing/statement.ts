@@ -4,7 +4,7 @@ import type { Database } from "../db/client";
 import { ledgerEntries, type TenantRow, usageEvents } from "../db/schema";
 import { recordedBalance, USAGE_MICROS, usageBetween } from "./ledger";
 
-/** One model's usage in the month. */
+/** One model's usage in the month; `billed_micros` is what its requests took from the balance. */
 export interface StatementLine {
   model: string | null;
   requests: number;
@@ -15,11 +15,14 @@ export interface StatementLine {
 
 /**
  * A tenant's monthly statement, in integer micro-dollars:
- * opening + top_ups − usage + refunds + adjustments = closing, exactly.
+ * opening + top_ups − usage + refunds + adjustments = closing, exactly. Usage is at the billed
+ * price (each request's, rounded up to the micro-dollar as the gate charged it).
  */
 export interface Statement {
   object: "statement";
   tenant: string;
+  /** The tenant's display name (operator-set text: escape it wherever it is shown). */
+  tenant_name: string | null;
   month: string;
   opening_balance_micros: number;
   top_ups_micros: number;
@@ -62,6 +65,7 @@ export async function buildStatement(
   return {
     object: "statement",
     tenant: tenant.id,
+    tenant_name: tenant.name,
     month,
     opening_balance_micros: opening,
     top_ups_micros: sums.top_up,

@@ -6,3 +6,4 @@ export { purgeEntries } from "./purge";
 export { StreamRecorder } from "./recorder";
 export { replayPayloads } from "./replay";
 export { storeEntry } from "./store";
+export { type CacheStores, type CacheWrite, createCacheStores } from "./stores";

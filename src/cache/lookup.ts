@@ -1,4 +1,5 @@
-import type { RouteConfig } from "../config";
+import type { Config, RouteConfig } from "../config";
+import { type CacheCaller, cacheCeiling } from "./ceiling";
 import { type CacheEntry, decodeEntry } from "./entry";
 import { cacheKey } from "./key";
 import { type CachePolicy, cachePolicy } from "./policy";
@@ -17,22 +18,25 @@ export interface CacheState extends CachePlan {
 /**
  * Plans a request's cache use before the gate (null: it bypasses the cache). Native passthrough
  * callers (`raw` output) bypass it: only answers that went through the OpenAI shape are stored.
- * @example const plan = await planCache({ route, routeName, tenant, endpoint, body, headers, raw })
+ * The caller's plan and key may turn the cache off or lower its TTL (see cacheCeiling).
+ * @example const plan = await planCache({ config, caller, route, routeName, endpoint, body, headers, raw })
  */
 export async function planCache(input: {
+  config: Config;
+  caller: CacheCaller & { tenant: string };
   route: RouteConfig;
   routeName: string;
-  tenant: string;
   endpoint: string;
   body: Record<string, unknown>;
   headers: Headers;
   raw: boolean;
 }): Promise<CachePlan | null> {
   if (input.raw) return null;
-  const policy = cachePolicy(input.route, input.endpoint, input.body, input.headers);
+  const ceiling = cacheCeiling(input.config, input.caller);
+  const policy = cachePolicy(input.route, input.endpoint, input.body, input.headers, ceiling);
   if (!policy) return null;
   const key = await cacheKey({
-    tenant: input.tenant,
+    tenant: input.caller.tenant,
     route: input.routeName,
     endpoint: input.endpoint,
     body: input.body,
@@ -41,11 +45,16 @@ export async function planCache(input: {
 }
 
 /**
- * The plan with what the gate's GET returned, decoded (a miss when it asked for nothing).
- * @example const cache = await withEntry(plan, admission.cached)
+ * The plan with what the gate's GET returned, decoded (a miss when it asked for nothing). An entry
+ * older than this request's TTL is a miss too: keys of one tenant share entries, and one stored
+ * under a longer TTL (another plan's, another request's) must not reach a caller whose plan, key
+ * or `x-sluice-cache-ttl` allows answers only that old.
+ * @example const cache = await withEntry(plan, admission.cached, services.now())
  */
-export async function withEntry(plan: CachePlan, cached: unknown): Promise<CacheState> {
-  return { ...plan, entry: plan.policy.read ? await decodeEntry(cached) : null };
+export async function withEntry(plan: CachePlan, cached: unknown, now: number): Promise<CacheState> {
+  const entry = plan.policy.read ? await decodeEntry(cached) : null;
+  const fresh = entry !== null && now - entry.storedAt <= plan.policy.ttlSeconds * 1000;
+  return { ...plan, entry: fresh ? entry : null };
 }
 
 /**

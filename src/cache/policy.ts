@@ -11,20 +11,23 @@ export interface CachePolicy {
 
 /**
  * The cache policy of a request, or null when it bypasses the cache: the route has no `cache`, the
- * caller said `x-sluice-cache: no-store` or `Cache-Control: no-store`, or the answer is sampled
- * (temperature above the route's `max_temperature`, unset counting as 1; `n` > 1 while sampling).
+ * caller's plan or key turns it off (a `ceiling` of 0), the caller said `x-sluice-cache: no-store`
+ * or `Cache-Control: no-store`, or the answer is sampled (temperature above the route's
+ * `max_temperature`, unset counting as 1; `n` > 1 while sampling).
  * `x-sluice-cache: refresh` and `Cache-Control: no-cache` skip the lookup but store the new answer;
- * `x-sluice-cache-ttl` shortens the route's TTL (never lengthens it).
- * @example const policy = cachePolicy(route, "chat", body, c.req.raw.headers)
+ * `x-sluice-cache-ttl` shortens the TTL, which never exceeds the route's nor the `ceiling`
+ * (the plan's and key's, see cacheCeiling).
+ * @example const policy = cachePolicy(route, "chat", body, c.req.raw.headers, cacheCeiling(config, caller))
  */
 export function cachePolicy(
   route: RouteConfig,
   endpoint: string,
   body: Record<string, unknown>,
   headers: Headers,
+  ceiling: number | null = null,
 ): CachePolicy | null {
   const config = route.cache;
-  if (!config) return null;
+  if (!config || ceiling === 0) return null;
   const directive = headers.get("x-sluice-cache")?.trim().toLowerCase() ?? "";
   const control = (headers.get("cache-control") ?? "").toLowerCase();
   if (directive === "no-store" || /(^|[\s,])no-store($|[\s,])/.test(control)) return null;
@@ -32,7 +35,7 @@ export function cachePolicy(
   const refresh = directive === "refresh" || /(^|[\s,])no-cache($|[\s,])/.test(control);
   return {
     read: !refresh,
-    ttlSeconds: Math.min(config.ttl_seconds, requestedTtl(headers) ?? config.ttl_seconds),
+    ttlSeconds: Math.min(config.ttl_seconds, ceiling ?? Infinity, requestedTtl(headers) ?? Infinity),
     maxEntryBytes: config.max_entry_bytes,
   };
 }

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { BillingSchema } from "./billing";
+import { checkDowngrades } from "./downgrades";
 import { ownValue } from "./lookup";
 import { AlertsSchema, MetricsSchema, TracingSchema } from "./observability";
 import { PROVIDER_PRESETS } from "./presets";
@@ -51,7 +53,14 @@ const TargetSchema = z.object({
 });
 
 const RouteSchema = z.object({
-  strategy: z.enum(["fallback", "loadbalance"]).default("fallback"),
+  /** How targets are ordered: as listed, by weight, by effective price, or by recent latency (src/routing/). */
+  strategy: z.enum(["fallback", "loadbalance", "cheapest", "fastest"]).default("fallback"),
+  /** `fastest`: share of requests sent first to the least recently measured target, so none starves. */
+  explore_ratio: z.number().min(0).max(1).default(0.05),
+  /** Budget share (spent / limit, the key's or tenant's nearest to its limit) from which `downgrade_to` serves. */
+  downgrade_at: z.number().gt(0).max(1).optional(),
+  /** The cheaper route used past `downgrade_at`; must exist, and downgrades must not form a cycle. */
+  downgrade_to: z.string().min(1).optional(),
   targets: z.array(TargetSchema).min(1),
   /** Extra attempts on the same target for a retryable failure before moving on. */
   retries: z.number().int().min(0).max(5).default(1),
@@ -82,6 +91,11 @@ const LimitsSchema = z.object({
   concurrency: positiveInt.optional(),
   budget_usd_day: usd.optional(),
   budget_usd_month: usd.optional(),
+  /**
+   * The longest the response cache may keep answers for this plan's keys (a ceiling on a cached
+   * route's `ttl_seconds`); 0 turns the cache off for them. A key's own value can only lower it.
+   */
+  cache_max_ttl_seconds: z.int().min(0).max(2_592_000).optional(),
 });
 
 const PriceTierSchema = z.object({
@@ -130,6 +144,20 @@ const FailurePolicySchema = z.object({
   revocation: z.enum(["open", "closed"]).default("open"),
 });
 
+/**
+ * Speculative admission: a request whose key and tenant had ample headroom in this isolate's last
+ * limits reply (each remaining request, token, dollar and slot at least `headroom_factor` times
+ * what it takes, seen less than `max_age_ms` ago) goes upstream while its limits round trip is in
+ * flight; nothing reaches the client before the decision. `remember_refusals`: a key refused for
+ * a limit with a reset time is refused from memory until then (at most a minute).
+ */
+const SpeculativeAdmissionSchema = z.object({
+  enabled: z.boolean().default(true),
+  headroom_factor: z.number().min(1).default(10),
+  max_age_ms: positiveInt.max(60_000).default(1000),
+  remember_refusals: z.boolean().default(true),
+});
+
 export const ConfigSchema = z
   .object({
     issuer: z.string().default("sluice"),
@@ -155,9 +183,13 @@ export const ConfigSchema = z
       )
       .default({}),
     prices: z.array(PriceSchema).default([]),
+    /** Billed prices apart from cost, per plan and tenant (src/config/billing.ts). */
+    billing: BillingSchema.default(BillingSchema.parse({})),
     trusted_issuers: z.array(TrustedIssuerSchema).default([]),
     breaker: BreakerSchema.default(BreakerSchema.parse({})),
     failure_policy: FailurePolicySchema.default(FailurePolicySchema.parse({})),
+    /** Dispatching upstream during the limits round trip when headroom is ample (src/limits/admission-memory.ts). */
+    speculative_admission: SpeculativeAdmissionSchema.default(SpeculativeAdmissionSchema.parse({})),
     /** Stored Responses API answers (`store` not false): how long they stay readable. */
     responses: z
       .object({ retention_days: positiveInt.max(3650).default(30) })
@@ -180,6 +212,7 @@ export const ConfigSchema = z
         }
       });
     }
+    checkDowngrades(config.routes, ctx);
     if (ownValue(config.plans, config.default_plan) === undefined) {
       ctx.addIssue({
         code: "custom",

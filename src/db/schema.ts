@@ -49,6 +49,12 @@ export const usageEvents = pgTable(
     cacheSavingsUsd: numeric("cache_savings_usd", { precision: 20, scale: 12 }),
     /** Exact USD at list price; cost_usd is it times the provider's cost_multiplier. Null when unpriced. */
     listCostUsd: numeric("list_cost_usd", { precision: 20, scale: 12 }),
+    /**
+     * Exact USD the tenant is billed (its plan's or its own price; a cache hit bills 0): what a
+     * prepaid balance is charged, rounded up to the micro-dollar. Null when unpriced, and on rows
+     * from before billed prices (read as cost_usd).
+     */
+    billedUsd: numeric("billed_usd", { precision: 20, scale: 12 }),
     /** Answered from the gateway's response cache (src/cache/): no upstream call, cost 0. */
     cacheHit: boolean("cache_hit").notNull().default(false),
     /** For a cache hit, the exact USD the stored answer cost when it was made: what the hit saved. */
@@ -57,6 +63,8 @@ export const usageEvents = pgTable(
     ttfbMs: integer("ttfb_ms"),
     attempts: integer("attempts").notNull().default(0),
     tags: jsonb("tags").$type<Record<string, string>>(),
+    /** The route the caller named when a budget downgrade (`downgrade_at`) served another; else null. */
+    downgradedFrom: text("downgraded_from"),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (t) => [

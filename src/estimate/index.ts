@@ -1,10 +1,16 @@
 /**
- * The gateway's token estimates, one tokenizer for all of them: the prompt before the call (made
- * once per request), the most a request may use (reserved by limits), and the usage of an answer
- * the upstream did not report (metered as `estimated`).
+ * The gateway's token counts, without a tokenizer: the prompt before the call (measured once per
+ * request, as a bound and an estimate), the most a request may use (reserved by limits, from the
+ * bound), and the usage of an answer the upstream did not report (metered as `estimated`).
  */
 export { maxOutputTokens } from "./max-output";
-export { estimatePromptTokens, IMAGE_TOKENS } from "./prompt";
-export { countTextTokens } from "./tokenizer";
+export {
+  estimatePromptTokens,
+  IMAGE_TOKENS,
+  measurePrompt,
+  type PromptTokens,
+  promptTokenBound,
+} from "./prompt";
+export { estimateTextTokens, textTokenBound, utf8Bytes } from "./text";
 export { estimateUsage } from "./usage";
 export { requestWorstCase, type WorstCase, type WorstCaseInput } from "./worst-case";

@@ -6,6 +6,8 @@ export interface WorstCase {
   tokens: number;
   /** Its cost at the dearest priced target it may reach, in micro-dollars; null when none is priced. */
   micros: number | null;
+  /** The same estimate at each target, in the order given (null: unpriced): `cheapest` orders by it. */
+  perTarget: (number | null)[];
 }
 
 export interface WorstCaseInput {
@@ -31,11 +33,13 @@ export interface WorstCaseInput {
 export function requestWorstCase(input: WorstCaseInput): WorstCase {
   const outputTokens = input.maxOutputTokens * generatedChoices(input.endpoint, input.body);
   let micros: number | null = null;
+  const perTarget: (number | null)[] = [];
   for (const target of input.targets) {
     const cost = input.price(target.provider, target.model, input.promptTokens, outputTokens);
+    perTarget.push(cost);
     if (cost !== null && (micros === null || cost > micros)) micros = cost;
   }
-  return { tokens: input.promptTokens + outputTokens, micros };
+  return { tokens: input.promptTokens + outputTokens, micros, perTarget };
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 import type { RateView } from "./headers";
 import type { Scope } from "./keys";
 import type { LocalLimiter } from "./local-limiter";
+import type { Remembered } from "./refusals";
 import type { RateResult } from "./request-rate";
 import { type AdmitReply, type Reservation, TOKEN_WINDOW_MS } from "./reservation";
 
@@ -28,6 +29,8 @@ export interface RateCheck {
 export interface Denial {
   rank: number;
   error: (headers: Record<string, string>) => GatewayError;
+  /** Set when the refusal holds until a known time: the isolate may refuse from memory until then. */
+  memo?: Remembered;
 }
 
 const RANK = {
@@ -63,6 +66,8 @@ export interface DecideInput {
   rates: RateCheck[];
   policy: FailurePolicy;
   local: LocalLimiter;
+  /** The tenant was prepaid at its last admission in this isolate (see PrepaidTenants). */
+  knownPrepaid?: boolean;
 }
 
 /**
@@ -97,13 +102,17 @@ function checkRevocation({ reply, policy }: DecideInput, decision: Decision): vo
   if (!reply && policy.revocation === "closed") decision.denials.push(unavailable("key revocation"));
 }
 
-/** A prepaid tenant's balance must hold the worst case (the script refused otherwise). */
-function checkBalance({ reply, reservation }: DecideInput, decision: Decision): void {
+/**
+ * A prepaid tenant's balance must hold the billed worst case (the script refused otherwise); one
+ * known to be prepaid is refused while Redis is unreachable, whatever the failure policy.
+ */
+function checkBalance({ reply, reservation, knownPrepaid }: DecideInput, decision: Decision): void {
+  if (!reply && knownPrepaid) decision.denials.push(unavailable("prepaid balance"));
   const balance = reply?.balance;
   if (!balance || balance.ok) return;
   decision.denials.push({
     rank: RANK.balance,
-    error: (headers) => insufficientBalance(balance.available, reservation.micros, headers),
+    error: (headers) => insufficientBalance(balance.available, reservation.billedMicros, headers),
   });
 }
 
@@ -114,11 +123,31 @@ function checkBudgets({ reply, reservation, policy, now }: DecideInput, decision
     return;
   }
   reservation.budgetCounters.forEach(({ budget, period }, i) => {
-    if (reply.budgets[i]?.ok !== false) return;
+    const counter = reply.budgets[i];
+    if (counter?.ok !== false) return;
     decision.denials.push({
       rank: RANK.budget,
       error: (headers) =>
         budgetExhausted(budget.scope, period.kind, budget.micros, period.endsAt, now, headers),
+      // Remembered only when nothing is left at all: a worst case too large for what is left is this request's.
+      memo:
+        counter.spent >= budget.micros
+          ? {
+              scope: budget.scope,
+              until: period.endsAt,
+              freedBySettlement: true,
+              refuses: () => true,
+              error: (ms, headers) =>
+                budgetExhausted(
+                  budget.scope,
+                  period.kind,
+                  budget.micros,
+                  period.endsAt,
+                  period.endsAt - ms,
+                  headers,
+                ),
+            }
+          : undefined,
     });
   });
 }
@@ -150,6 +179,16 @@ function checkRequestRates({ rates, policy, local, now }: DecideInput, decision:
       decision.denials.push({
         rank: RANK.requests,
         error: (headers) => requestRateExceeded(scope, rpm, view.resetMs, headers),
+        // Only the store's answer is remembered: the local fallback's is this isolate's guess.
+        memo: outcome.ok
+          ? {
+              scope,
+              until: now + view.resetMs,
+              freedBySettlement: false,
+              refuses: () => true,
+              error: (ms, headers) => requestRateExceeded(scope, rpm, ms, headers),
+            }
+          : undefined,
       });
     }
   }
@@ -179,6 +218,7 @@ function checkTokenRates({ reply, reservation, policy, local, now }: DecideInput
       decision.denials.push({
         rank: RANK.tokens,
         error: (headers) => tokenRateExceeded(scope, tpm, used, requested, resetMs, headers),
+        memo: reply ? tokensMemo(scope, tpm, used, now + resetMs) : undefined,
       });
     }
   });
@@ -207,4 +247,15 @@ function checkConcurrency(
       error: (headers) => concurrencyExceeded(keyScope, limit, headers),
     });
   }
+}
+
+/** A token-rate refusal as remembered: until the window ends, a request needing more than was left is refused too. */
+function tokensMemo(scope: Scope, tpm: number, used: number, until: number): Remembered {
+  return {
+    scope,
+    until,
+    freedBySettlement: true,
+    refuses: (need) => need.tokens > tpm - used,
+    error: (ms, headers, need) => tokenRateExceeded(scope, tpm, used, need.tokens, ms, headers),
+  };
 }

@@ -100,7 +100,9 @@ export function budgetExhausted(
 }
 
 /** 503 when a check whose policy is `closed` cannot reach Redis. */
-export function limitsUnavailable(check: "budgets" | "rate limits" | "key revocation"): GatewayError {
+export function limitsUnavailable(
+  check: "budgets" | "rate limits" | "key revocation" | "prepaid balance",
+): GatewayError {
   return new GatewayError({
     status: 503,
     type: "server_error",

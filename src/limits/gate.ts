@@ -1,12 +1,15 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Config, FailurePolicy } from "../config";
+import type { GatewayError } from "../errors";
 import { type Log, silentLog } from "../log";
 import type { WindowBatcher } from "../window-batcher";
+import { AdmissionMemory } from "./admission-memory";
 import { type Outcome, within } from "./deadline";
 import { type Decision, decide, type LocalTakes, type RateCheck } from "./decide";
 import { rateLimitHeaders, tightest } from "./headers";
 import { LocalLimiter } from "./local-limiter";
 import { LuaScript } from "./lua";
+import { PrepaidTenants } from "./prepaid-tenants";
 import { type RateResult, RequestRate } from "./request-rate";
 import {
   type AdmitReply,
@@ -26,6 +29,7 @@ import {
   describeRedisError,
   type SettlementItem,
 } from "./settlements";
+import { spendShare } from "./spend-share";
 import type { Admission, AdmissionRequest, Gate } from "./types";
 
 export interface GateOptions {
@@ -67,6 +71,12 @@ export interface GateOptions {
  *   refuses with 503.
  * The gate never throws for a Redis failure and never waits longer than `timeoutMs`.
  *
+ * Memory (`config.speculative_admission`, see AdmissionMemory): each answer from the store is
+ * remembered per key and tenant. `ample()` says, without I/O, whether the last one (recent, with
+ * ten times this request's need left) lets the proxy send the upstream call while `admit` is still
+ * in flight; and a refusal that holds until a reset is answered again from memory, with no round
+ * trip at all, until then (at most a minute, or until a settlement here gives room back).
+ *
  * @example
  * const gate = createGate({ redis: createLimitsRedis({ url, token }), config })
  * const admission = await gate.admit({ caller, requestId, estimatedTokens, worstCaseMicros, breakerKeys: [] })
@@ -89,9 +99,14 @@ export function createGate(opts: GateOptions): Gate {
     settlements: createSettlements(settleScript, log, opts.companions),
     requestRate: new RequestRate(runner),
     local: new LocalLimiter(TOKEN_WINDOW_MS),
+    prepaid: new PrepaidTenants(),
+    memory: new AdmissionMemory(opts.config.speculative_admission),
     runner,
   };
-  return { admit: (request) => admit(deps, request) };
+  return {
+    admit: (request) => admit(deps, request),
+    ample: (request) => deps.memory.ample(deps.now(), request),
+  };
 }
 
 interface Deps {
@@ -107,26 +122,21 @@ interface Deps {
   settlements: WindowBatcher<SettlementItem>;
   requestRate: RequestRate;
   local: LocalLimiter;
+  /** Tenants seen prepaid: refused, not let through, while Redis is unreachable. */
+  prepaid: PrepaidTenants;
+  /** Headroom and refusals the store last reported, per key and tenant (speculation, refusals from memory). */
+  memory: AdmissionMemory;
   runner: ScriptRunner;
 }
 
 async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> {
   const now = deps.now();
-  const limits = resolveLimits(deps.config, request.caller);
-  const reservation = planReservation({
-    limits,
-    keyId: request.caller.keyId,
-    tenant: request.caller.tenant,
-    // Our own id: a client-chosen request id could collide and share a slot.
-    id: crypto.randomUUID(),
-    now,
-    leaseMs: deps.leaseMs,
-    tokens: request.estimatedTokens,
-    micros: request.worstCaseMicros,
-    breakerKeys: request.breakerKeys,
-  });
+  const remembered = deps.memory.refused(now, request);
+  if (remembered) return refusedFromMemory(deps, request, remembered);
+  const { limits, reservation } = reserve(deps, request, now);
 
   // The one round trip: every command below is queued in this tick, before the first await.
+  deps.memory.sending(request);
   const { keys, args } = admitArgs(reservation);
   const script = deps.admitScript.run<unknown>(keys, args).then(parseAdmitReply);
   const rated = limits.rates.flatMap(({ scope, rpm }) => (rpm === undefined ? [] : [{ scope, rpm }]));
@@ -142,6 +152,8 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
   ];
   logFailure(deps, request.requestId, [scriptOutcome, ...rateOutcomes]);
   const reply = scriptOutcome.ok ? scriptOutcome.value : null;
+  if (reply?.status === "reserved" || reply?.status === "refused")
+    deps.prepaid.remember(request.caller.tenant, reply.balance !== null);
   const rates: RateCheck[] = rated.map((rate, i) => ({
     ...rate,
     outcome: rateOutcomes[i] ?? { ok: false, error: null },
@@ -154,9 +166,11 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
     rates,
     policy: deps.policy,
     local: deps.local,
+    knownPrepaid: deps.prepaid.has(request.caller.tenant),
   });
 
   const headers = rateLimitHeaders(tightest(decision.requestViews), tightest(decision.tokenViews));
+  deps.memory.learn(request, { now, reservation, rates, reply, decision, headers });
   const breakerState = request.breakerKeys.map((_, i) => reply?.breakers[i] ?? null);
   const cached = await lookedUp(lookup);
 
@@ -170,11 +184,31 @@ async function admit(deps: Deps, request: AdmissionRequest): Promise<Admission> 
     headers,
     breakerState,
     cached,
+    spendShare: spendShare(reservation, reply),
     settle(actual) {
       settled ??= settle(deps, reservation, decision.local, actual, reply === null);
       return settled;
     },
   };
+}
+
+/** The caller's limits, and what this admission reserves against them at `now`. */
+function reserve(deps: Deps, request: AdmissionRequest, now: number) {
+  const limits = resolveLimits(deps.config, request.caller);
+  const reservation = planReservation({
+    limits,
+    keyId: request.caller.keyId,
+    tenant: request.caller.tenant,
+    // Our own id: a client-chosen request id could collide and share a slot.
+    id: crypto.randomUUID(),
+    now,
+    leaseMs: deps.leaseMs,
+    tokens: request.estimatedTokens,
+    micros: request.worstCaseMicros,
+    billedMicros: request.worstCaseBilledMicros,
+    breakerKeys: request.breakerKeys,
+  });
+  return { limits, reservation };
 }
 
 /** A refused admission: what the other checks took goes back in the background. */
@@ -208,7 +242,20 @@ function refused(
     headers,
     breakerState: state.breakerState,
     cached: null,
+    spendShare: null,
     settle: settleRefused(deps, rollback),
+  };
+}
+
+/** A refusal remembered from an earlier answer: nothing was sent and nothing was taken, so nothing goes back. */
+function refusedFromMemory(deps: Deps, request: AdmissionRequest, error: GatewayError): Admission {
+  return {
+    error,
+    headers: {},
+    breakerState: request.breakerKeys.map(() => null),
+    cached: null,
+    spendShare: null,
+    settle: settleRefused(deps, Promise.resolve()),
   };
 }
 
@@ -238,15 +285,16 @@ async function settle(
   deps: Deps,
   reservation: Reservation,
   local: LocalTakes,
-  actual: { tokens: number; costMicros: number },
+  actual: { tokens: number; costMicros: number; billedMicros?: number },
   fellOpen: boolean,
 ): Promise<void> {
+  deps.memory.settled(reservation);
   const unused = reservation.tokens - Math.max(0, actual.tokens);
   if (unused > 0) for (const id of local.tokens) deps.local.give(id, unused, deps.now());
   if (local.slot) deps.local.release(local.slot, reservation.id);
   const { keys, args } = settleArgs(
     reservation,
-    { tokens: actual.tokens, micros: actual.costMicros },
+    { tokens: actual.tokens, micros: actual.costMicros, billedMicros: actual.billedMicros },
     fellOpen,
   );
   await deps.settlements.add({ reservationId: reservation.id, keys, args });

@@ -43,6 +43,8 @@ export interface Reservation {
   leaseMs: number;
   tokens: number;
   micros: number;
+  /** Taken from a prepaid balance: the worst case at the billed price (budgets count cost). */
+  billedMicros: number;
   concurrency: number;
   revokedKey: string;
   recordKey: string;
@@ -78,6 +80,7 @@ export function planReservation(input: {
   leaseMs: number;
   tokens: number;
   micros: number | null;
+  billedMicros?: number | null;
   breakerKeys: string[];
 }): Reservation {
   const { limits, now } = input;
@@ -103,6 +106,7 @@ export function planReservation(input: {
     tokens: nonNegativeInt(input.tokens),
     // An unpriced model reserves nothing, but an exhausted budget still refuses it.
     micros: nonNegativeInt(input.micros ?? 0),
+    billedMicros: nonNegativeInt((input.billedMicros === undefined ? input.micros : input.billedMicros) ?? 0),
     concurrency: limits.concurrency ?? 0,
     revokedKey: revokedKeyName(input.keyId),
     recordKey: reservationKey(input.id),
@@ -141,13 +145,15 @@ export function admitArgs(r: Reservation): { keys: string[]; args: (string | num
   ];
   for (const c of r.tokenCounters) args.push(c.tpm);
   for (const c of r.budgetCounters) args.push(c.budget.micros, c.period.endsAt + BUDGET_GRACE_MS);
+  // Last, so the script reads it as ARGV[#ARGV] whatever came before.
+  args.push(r.billedMicros);
   return { keys, args };
 }
 
 /** KEYS and ARGV of SETTLE_SCRIPT: adjusts the reservation to the real use (zero to give it all back). */
 export function settleArgs(
   r: Reservation,
-  actual: { tokens: number; micros: number },
+  actual: { tokens: number; micros: number; billedMicros?: number },
   recordWithoutReservation: boolean,
 ): { keys: string[]; args: (string | number)[] } {
   const keys = [r.recordKey, r.inflightKey];
@@ -165,6 +171,8 @@ export function settleArgs(
   for (const c of r.budgetCounters) args.push(c.period.endsAt + BUDGET_GRACE_MS);
   if (r.alerts) addAlertArgs(r, r.alerts, keys, args);
   keys.push(r.balanceKey);
+  // Last, so the script reads it as ARGV[#ARGV] whatever came before.
+  args.push(nonNegativeInt(actual.billedMicros ?? actual.micros));
   return { keys, args };
 }
 

@@ -1,4 +1,4 @@
-import { type Config, ownValue } from "../config";
+import { type Config, ownValue, planLimits } from "../config";
 import type { Scope } from "./keys";
 import type { PeriodKind } from "./periods";
 import type { BudgetAlerts, Caller } from "./types";
@@ -38,13 +38,7 @@ export const usdToMicros = (usd: number): number => Math.round(usd * 1_000_000);
  * @example resolveLimits(config, { tenant: "acme", keyId: "k1", plan: "pro", limits: { rpm: 10 }, expiresAt: null })
  */
 export function resolveLimits(config: Config, caller: Caller): EffectiveLimits {
-  // A plan the config does not define (renamed, or a name like "toString") gets the default plan's
-  // limits, never none.
-  const plan =
-    ownValue(config.plans, caller.plan ?? config.default_plan) ??
-    ownValue(config.plans, config.default_plan) ??
-    {};
-  const own = { ...plan, ...definedOnly(caller.limits) };
+  const own = { ...planLimits(config, caller.plan), ...definedOnly(caller.limits) };
   const keyScope: Scope = { kind: "key", id: caller.keyId };
   const tenantScope: Scope = { kind: "tenant", id: caller.tenant };
   const tenant = ownValue(config.tenant_limits, caller.tenant) ?? {};

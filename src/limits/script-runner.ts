@@ -9,19 +9,28 @@ export interface ScriptRunner {
 }
 
 /**
+ * The runner scriptRunner builds: also SETEX, in the same tick's pipeline (response-cache stores
+ * ride the settlement batches).
+ */
+export interface CommandRunner extends ScriptRunner {
+  setex<T>(key: string, seconds: number, value: string): Promise<T>;
+}
+
+/**
  * The gate's script runner over an @upstash/redis client: commands go through a TickPipeline on
  * the client's own HTTP layer, or straight to the client when it has none (a test double).
  * @example const runner = scriptRunner(redis); await runner.evalsha(sha, ["key"], [1])
  */
-export function scriptRunner(redis: Redis): ScriptRunner {
+export function scriptRunner(redis: Redis): CommandRunner {
   // `client` is the client's HTTP layer; it is not part of its typed API.
   const requester = (redis as unknown as { client?: Requester }).client;
-  if (typeof requester?.request !== "function") return redis as unknown as ScriptRunner;
+  if (typeof requester?.request !== "function") return redis as unknown as CommandRunner;
   const pipe = new TickPipeline(requester);
   return {
     eval: (script, keys, args) => pipe.send(scriptCommand("eval", script, keys, args)),
     evalsha: (sha, keys, args) => pipe.send(scriptCommand("evalsha", sha, keys, args)),
     get: (key) => pipe.send(["get", key]),
+    setex: (key, seconds, value) => pipe.send(["setex", key, String(seconds), value]),
   };
 }
 
@@ -55,8 +64,9 @@ export class TickPipeline {
     return new Promise<T>((resolve, reject) => {
       if (this.queued === null) {
         this.queued = [];
-        // Microtasks run in the issuing request's context: the fetch belongs to that request.
-        queueMicrotask(() => this.flush());
+        // Microtasks run in the issuing request's context: the fetch belongs to that request. A
+        // promise reaction, not queueMicrotask: the same microtask, without the runtime's wrapper.
+        Promise.resolve().then(() => this.flush());
       }
       this.queued.push({ command, resolve: resolve as (value: unknown) => void, reject });
     });

@@ -15,10 +15,12 @@
  * ARGV: 1 now (ms), 2 reservation id, 3 lease (ms), 4 concurrency limit (0 = none),
  * 5 tokens to reserve, 6 token window (ms), 7 micro-dollars to reserve, 8 record TTL (ms),
  * 9 token scope count, 10 budget count, 11 breaker count,
- * then per token scope its limit, then per budget its limit and expire-at (ms).
+ * then per token scope its limit, then per budget its limit and expire-at (ms), and last the
+ * micro-dollars to take from a prepaid balance (the worst case at the billed price).
  *
  * A tenant whose state hash says `suspended` is refused like a revoked key; one that says
- * `prepaid` must hold the worst case in its balance, which is taken from it with the rest.
+ * `prepaid` must hold the billed worst case in its balance, which is taken from it with the rest
+ * (the record keeps it as `billed`).
  *
  * Returns {status, inflight, tokenUsed[], tokenOk[], budgetSpent[], budgetOk[], breakers[],
  * balance, balanceOk} where status is 0 reserved, 1 revoked, 2 refused (nothing reserved),
@@ -31,6 +33,7 @@ local concurrency = tonumber(ARGV[4])
 local tokens = tonumber(ARGV[5])
 local window = tonumber(ARGV[6])
 local micros = tonumber(ARGV[7])
+local billed = tonumber(ARGV[#ARGV])
 local nTok = tonumber(ARGV[9])
 local nBud = tonumber(ARGV[10])
 local nBrk = tonumber(ARGV[11])
@@ -93,7 +96,7 @@ local balance, balanceOk = 0, -1
 if prepaid then
   balanceOk = 1
   balance = tonumber(redis.call("GET", balanceKey) or "0")
-  if balance <= 0 or balance < micros then
+  if balance <= 0 or balance < billed then
     balanceOk = 0
     status = 2
   end
@@ -101,8 +104,8 @@ end
 
 if status == 0 then
   if prepaid then
-    redis.call("DECRBY", balanceKey, ARGV[7])
-    redis.call("HSET", KEYS[2], "balance", "1")
+    redis.call("DECRBY", balanceKey, ARGV[#ARGV])
+    redis.call("HSET", KEYS[2], "balance", "1", "billed", ARGV[#ARGV])
   end
   if concurrency > 0 then
     redis.call("ZADD", KEYS[3], string.format("%d", now + lease), ARGV[2])
@@ -132,8 +135,9 @@ return {status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers, b
  * queues one alert per threshold and period: the marker hash's HSETNX makes it exactly once,
  * however many requests and isolates settle at the same time.
  *
- * A reservation taken from a prepaid balance gives back (or takes) the difference there too; an
- * admission that fell open takes the real use from a balance that exists.
+ * A reservation taken from a prepaid balance gives back (or takes) the difference between the
+ * billed price reserved and the real one there too (a record without `billed` reserved its cost);
+ * an admission that fell open takes the real billed price from a balance that exists.
  *
  * KEYS: 1 reservation record, 2 in-flight ZSET, then the counters to adjust (token counters
  * first, budget counters last), then with alerts one marker hash per budget counter and the alert
@@ -142,7 +146,8 @@ return {status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers, b
  * 5 record-without-reservation flag, 6 alerting budget count (0 or the budget counter count),
  * then per counter its expire-at (ms), used when creating it; with alerts then: now (ms),
  * threshold count, the thresholds (percent), then per budget its limit (micro-dollars) and the
- * alert's JSON text up to its closing brace (the script appends threshold, spent and time).
+ * alert's JSON text up to its closing brace (the script appends threshold, spent and time);
+ * and last the real billed micro-dollars.
  *
  * Returns 1 when it adjusted the counters (plus the number of alerts queued), 0 when there was
  * nothing to settle.
@@ -150,7 +155,7 @@ return {status, inflight, tokenUsed, tokenOk, budgetSpent, budgetOk, breakers, b
 export const SETTLE_SCRIPT = `
 local nKeys = #KEYS - 1
 local balanceKey = KEYS[#KEYS]
-local reserved = redis.call("HMGET", KEYS[1], "tokens", "micros", "balance")
+local reserved = redis.call("HMGET", KEYS[1], "tokens", "micros", "balance", "billed")
 local reservedTokens, reservedMicros = 0, 0
 if reserved[1] then
   reservedTokens = tonumber(reserved[1])
@@ -163,8 +168,9 @@ end
 
 local deltaTokens = tonumber(ARGV[2]) - reservedTokens
 local deltaMicros = tonumber(ARGV[3]) - reservedMicros
-if deltaMicros ~= 0 and (reserved[3] == "1" or (not reserved[1] and redis.call("EXISTS", balanceKey) == 1)) then
-  redis.call("DECRBY", balanceKey, string.format("%d", deltaMicros))
+local deltaBilled = tonumber(ARGV[#ARGV]) - (tonumber(reserved[4]) or reservedMicros)
+if deltaBilled ~= 0 and (reserved[3] == "1" or (not reserved[1] and redis.call("EXISTS", balanceKey) == 1)) then
+  redis.call("DECRBY", balanceKey, string.format("%d", deltaBilled))
 end
 local nTok = tonumber(ARGV[4])
 local nAlert = tonumber(ARGV[6])

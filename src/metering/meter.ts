@@ -23,7 +23,17 @@ export interface MeterOptions {
   now: () => number;
   /** A provider's `cost_multiplier` (its share of the list price); 1 when absent. */
   costMultiplier?: (provider: string | null) => number;
+  /** What the caller is billed for a request of this exact cost (src/billing/); absent: the cost. */
+  billed?: (
+    payer: { tenant: string; plan: string | null },
+    requestedModel: string | null,
+    usage: TokenUsage,
+    costPicoUsd: bigint,
+  ) => bigint;
 }
+
+/** The target that answered a request, as the proxy reports it; `from` a route left by a downgrade. */
+type Answered = { provider: string | null; model: string | null; attempts: number; from: string | null };
 
 /**
  * The proxy's metering handle: prices, per-request records and the batched writer behind one
@@ -54,19 +64,15 @@ export function createMeter(opts: MeterOptions): Meter {
       return cost ? toUsdNumber(cost.picoUsd) : null;
     },
     begin(info): RequestMeter {
-      let target: { provider: string | null; model: string | null; attempts: number } = {
-        provider: null,
-        model: null,
-        attempts: 0,
-      };
+      let target: Answered = { provider: null, model: null, attempts: 0, from: null };
       let written: Promise<void> | undefined;
       return {
-        setTarget(provider, model, attempts) {
-          target = { provider, model, attempts };
+        setTarget(provider, model, attempts, downgradedFrom) {
+          target = { provider, model, attempts, from: downgradedFrom ?? null };
         },
         finish(outcome) {
           const usage = outcome.usage ?? ZERO_USAGE;
-          const cost = costFor(target.provider, target.model, usage);
+          const cost = withBilled(opts, info, costFor(target.provider, target.model, usage), usage);
           const record: UsageRecord = {
             requestId: info.requestId,
             clientRequestId: info.clientRequestId,
@@ -86,12 +92,14 @@ export function createMeter(opts: MeterOptions): Meter {
             ttfbMs: outcome.ttfbMs ?? null,
             attempts: target.attempts,
             tags: info.tags,
+            downgradedFrom: target.from,
             createdAt: new Date(info.startedAt),
           };
           const spent = record.cacheHit ? null : cost;
           return {
             tokens: record.cacheHit ? 0 : usage.promptTokens + usage.completionTokens,
             costMicros: spent ? toMicrosCeil(spent.picoUsd) : 0,
+            billedMicros: spent ? toMicrosCeil(spent.billedPicoUsd ?? spent.picoUsd) : 0,
             record,
             costPicoUsd: record.cacheHit && cost ? 0n : (cost?.picoUsd ?? null),
             // One row per request, however often the proxy calls it.
@@ -104,4 +112,16 @@ export function createMeter(opts: MeterOptions): Meter {
       };
     },
   };
+}
+
+/** The cost with the billed price beside it; an empty usage (a refusal) bills 0 as it costs 0. */
+function withBilled(
+  opts: MeterOptions,
+  info: { caller: { tenant: string; plan?: string | null }; requestedModel: string | null },
+  cost: Cost | null,
+  usage: TokenUsage,
+): Cost | null {
+  if (!cost || !opts.billed || isEmptyUsage(usage)) return cost;
+  const payer = { tenant: info.caller.tenant, plan: info.caller.plan ?? null };
+  return { ...cost, billedPicoUsd: opts.billed(payer, info.requestedModel, usage, cost.picoUsd) };
 }

@@ -35,6 +35,8 @@ export interface Cost {
   cacheSavingsPicoUsd?: bigint;
   /** The cost at list price, before the provider's `cost_multiplier`; absent: equal to picoUsd. */
   listPicoUsd?: bigint;
+  /** What the tenant is billed (its plan's or its own price, src/billing/); absent: equal to picoUsd. */
+  billedPicoUsd?: bigint;
 }
 
 /** Multipliers are kept to the millionth, so a cost scales by an exact integer ratio. */
@@ -58,15 +60,21 @@ export function scaleMicros(micros: number, multiplier: number): number {
  */
 export function scaleCost(cost: Cost, multiplier: number): Cost {
   if (multiplier === 1) return cost;
-  const ratio = multiplierRatio(multiplier);
-  const scale = (pico: bigint): bigint => {
-    const product = pico * ratio;
-    // Round away from zero, so a positive cost never rounds down to less than the provider asks.
-    return product >= 0n ? (product + MULTIPLIER_SCALE - 1n) / MULTIPLIER_SCALE : product / MULTIPLIER_SCALE;
-  };
+  const scale = (pico: bigint): bigint => scalePico(pico, multiplier);
   const scaled: Cost = { picoUsd: scale(cost.picoUsd), listPicoUsd: cost.listPicoUsd ?? cost.picoUsd };
   if (cost.cacheSavingsPicoUsd !== undefined) scaled.cacheSavingsPicoUsd = scale(cost.cacheSavingsPicoUsd);
   return scaled;
+}
+
+/**
+ * Picodollars times a multiplier kept to the millionth, rounded away from zero, so a positive
+ * amount never rounds down to less than is owed.
+ * @example scalePico(1_000_001n, 1.2) // 1_200_002n
+ */
+export function scalePico(pico: bigint, multiplier: number): bigint {
+  if (multiplier === 1) return pico;
+  const product = pico * multiplierRatio(multiplier);
+  return product >= 0n ? (product + MULTIPLIER_SCALE - 1n) / MULTIPLIER_SCALE : product / MULTIPLIER_SCALE;
 }
 
 /** Finds the price of a (provider, model) pair; null means unpriced (never $0). */

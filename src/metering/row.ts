@@ -37,12 +37,14 @@ export function toUsageRow(record: UsageRecord, cost: Cost | null): UsageRow {
     unpriced: cost === null,
     cacheSavingsUsd: cost ? formatUsd(record.cacheHit ? 0n : (cost.cacheSavingsPicoUsd ?? 0n)) : null,
     listCostUsd: cost ? formatUsd(record.cacheHit ? 0n : (cost.listPicoUsd ?? cost.picoUsd)) : null,
+    billedUsd: cost ? formatUsd(record.cacheHit ? 0n : (cost.billedPicoUsd ?? cost.picoUsd)) : null,
     cacheHit: record.cacheHit === true,
     cacheSavedUsd: record.cacheHit && cost ? formatUsd(cost.picoUsd) : null,
     latencyMs: int(record.latencyMs),
     ttfbMs: record.ttfbMs === null ? null : int(record.ttfbMs),
     attempts: int(record.attempts),
     tags: record.tags && Object.keys(record.tags).length ? record.tags : null,
+    downgradedFrom: record.downgradedFrom ?? null,
     createdAt: record.createdAt,
   };
 }
@@ -107,6 +109,8 @@ export function readSpoolEntry(value: unknown): SpoolEntry | null {
       cacheHit: (fields.cacheHit as boolean) ?? false,
       cacheSavedUsd: (fields.cacheSavedUsd as string) ?? null,
       listCostUsd: (fields.listCostUsd as string) ?? null,
+      downgradedFrom: (fields.downgradedFrom as string) ?? null,
+      billedUsd: (fields.billedUsd as string) ?? null,
       createdAt,
     },
     flushFailures:

@@ -24,12 +24,15 @@ export interface UsageRecord {
   ttfbMs: number | null;
   attempts: number;
   tags: Record<string, string> | null;
+  /** The route the request named when a budget downgrade served it from another (`downgrade_to`). */
+  downgradedFrom?: string | null;
   createdAt: Date;
 }
 
 /** Per-request metering handle: collects what happened, then settles and writes one usage row. */
 export interface RequestMeter {
-  setTarget(provider: string, model: string, attempts: number): void;
+  /** The target that answered (or failed last); `downgradedFrom` the route a budget downgrade left. */
+  setTarget(provider: string, model: string, attempts: number, downgradedFrom?: string | null): void;
   finish(outcome: {
     status: number;
     errorCode: string | null;
@@ -41,6 +44,8 @@ export interface RequestMeter {
   }): {
     tokens: number;
     costMicros: number;
+    /** What a prepaid balance is charged: the billed price in micro-dollars, rounded up. */
+    billedMicros: number;
     /** The finished record and its exact cost in pico-dollars (null: unpriced), for metrics and traces. */
     record: UsageRecord;
     costPicoUsd: bigint | null;
@@ -64,7 +69,7 @@ export interface Meter {
     requestId: string;
     /** The caller's validated x-client-request-id / x-request-id, stored beside it; null if none. */
     clientRequestId: string | null;
-    caller: { tenant: string; keyId: string };
+    caller: { tenant: string; keyId: string; plan?: string | null };
     endpoint: string;
     requestedModel: string | null;
     stream: boolean;

@@ -31,24 +31,25 @@ export function answerJson(
       : answer.body;
   const services = c.get("services");
   const cache = admitted.cache;
+  let stored: Promise<void> | null = null;
   if (cache && !answer.output.raw) {
     // Before `usage.cost` is set and the caller's shape applied: the entry is the OpenAI answer.
     const entry = { body, usage, provider: target.provider, model: target.model, storedAt: services.now() };
-    c.executionCtx.waitUntil(
-      storeEntry(services.redis, services.log, { key: cache.key, ...cache.policy }, entry),
-    );
+    stored = storeEntry(services, services.log, { key: cache.key, ...cache.policy }, entry);
   }
   const cost = services.meter.costUsd(target.provider, target.model, usage);
   if (!answer.output.raw && body.usage && typeof body.usage === "object")
     (body.usage as Record<string, unknown>).cost = cost;
   if (cost !== null) c.header("x-sluice-cost-usd", String(cost));
-  settle(c, admitted, {
+  const outcome = {
     status: 200,
     errorCode: null,
     usage,
     usageSource: answer.usage ? "provider" : "estimated",
     ttfbMs: answer.ttfbMs,
-  });
+  } as const;
+  // Settled once the entry is queued, so the settlement's batch carries the store (no request of its own).
+  settle(c, admitted, stored ? stored.then(() => outcome) : outcome);
   return c.json(answer.output.json(body), 200);
 }
 

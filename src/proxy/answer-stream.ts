@@ -20,10 +20,11 @@ export function answerStream(
   answer: StreamAnswer,
   recording: Recording | null = null,
 ): Response {
-  const outcome = answer.ended.then((end) => {
+  const outcome = answer.ended.then(async (end) => {
     const ended = streamOutcome(end, answer, admitted.promptTokens);
-    // Only a stream that ran to its end is stored: never one cut short or left by the client.
-    if (recording && end.complete && ended.status === 200) storeStreamed(c, admitted, recording, ended);
+    // Only a stream that ran to its end is stored: never one cut short or left by the client. It
+    // settles once the entry is queued, so the settlement's batch carries the store.
+    if (recording && end.complete && ended.status === 200) await storeStreamed(c, admitted, recording, ended);
     return ended;
   });
   settle(c, admitted, outcome);
@@ -37,13 +38,13 @@ export interface Recording {
   target: TargetConfig;
 }
 
-/** Stores a complete streamed answer, assembled into its JSON form, in waitUntil. */
-function storeStreamed(
+/** Stores a complete streamed answer, assembled into its JSON form (after the stream, off the hot path). */
+async function storeStreamed(
   c: Context<AppEnv>,
   admitted: Admitted,
   { recorder, target }: Recording,
   ended: RequestOutcome,
-): void {
+): Promise<void> {
   const services = c.get("services");
   const body = recorder.answer();
   if (!admitted.cache || !body || !ended.usage) return;
@@ -55,7 +56,7 @@ function storeStreamed(
     storedAt: services.now(),
   };
   const where = { key: admitted.cache.key, ...admitted.cache.policy };
-  c.executionCtx.waitUntil(storeEntry(services.redis, services.log, where, entry));
+  await storeEntry(services, services.log, where, entry);
 }
 
 /**

@@ -3,18 +3,26 @@ import { ownValue, type ProviderConfig, type RouteConfig, type TargetConfig } fr
 import type { AppEnv } from "../context";
 import { adapterFor, type Target } from "../providers";
 import { withPromptCaching } from "../providers/anthropic";
-import { type FallbackOptions, type FallbackResult, runWithFallback, targetKey } from "../routing";
+import {
+  type AttemptOutcome,
+  type FallbackOptions,
+  type FallbackResult,
+  runWithFallback,
+  targetKey,
+} from "../routing";
 import type { OutputFormat } from "./output";
 import { createRemoteImageFetcher } from "./remote-image";
 import type { ProxyRequest } from "./request";
 import { callUpstream, type UpstreamAnswer, type UpstreamFailure } from "./upstream";
 
 /** The answer of the target that served the request (with its output shape), or the failure to report. */
-export type Attempted = FallbackResult<UpstreamAnswer & { output: OutputFormat }, UpstreamFailure>;
+export type Attempted = FallbackResult<AnsweredValue, UpstreamFailure>;
 
 /**
  * Tries the route's targets in order (breakers, retries, backoff, fallback) until one answers or
- * a failure is the caller's own. The result names the target of the last attempt.
+ * a failure is the caller's own. The result names the target of the last attempt. Once `signal`
+ * aborts (a speculative call the limits refused), every upstream fetch is aborted and nothing
+ * more is tried: no retry, no fallback, and no breaker learns from it.
  * @example const attempted = await attemptTargets(c, request, route, orderTargets(route))
  */
 export function attemptTargets(
@@ -22,16 +30,19 @@ export function attemptTargets(
   request: ProxyRequest,
   route: RouteConfig,
   targets: TargetConfig[],
+  signal?: AbortSignal,
 ): Promise<Attempted> {
   const services = c.get("services");
   const { config } = services;
+  const fetcher = signal ? abortable(services.fetcher, signal) : services.fetcher;
   const context = {
     requestedModel: request.body.model,
     id: `chatcmpl-${c.get("requestId")}`,
     created: Math.floor(services.now() / 1000),
   };
-  const fetchImage = createRemoteImageFetcher(services.fetcher);
-  const attempt = async (target: TargetConfig) => {
+  const fetchImage = createRemoteImageFetcher(fetcher);
+  const attempt = async (target: TargetConfig): Promise<AttemptOutcome<AnsweredValue, UpstreamFailure>> => {
+    if (signal?.aborted) return abandoned();
     const span = c.get("trace")?.attempt(target);
     const resolved = resolveTarget(services.env, config.providers, target);
     const provider = withTraceparent(resolved, span?.traceparent);
@@ -48,13 +59,36 @@ export function attemptTargets(
       maxUpstreamBytes: config.max_upstream_bytes,
       format: call.output.stream((usage) => services.meter.costUsd(provider.provider, provider.model, usage)),
       now: services.now,
-      fetcher: services.fetcher,
+      fetcher,
       fetchImage,
     });
     span?.end(provider.kind, outcome.ok ? null : outcome.failure.status);
+    if (!outcome.ok && signal?.aborted) return abandoned();
+    // `fastest` routes learn from every answer (time to first byte; for JSON, the whole answer).
+    if (outcome.ok && route.strategy === "fastest")
+      services.latency.record(targetKey(target), outcome.value.ttfbMs);
     return outcome.ok ? { ...outcome, value: { ...outcome.value, output: call.output } } : outcome;
   };
   return runWithFallback(targets, attempt, fallbackOptions(c, route));
+}
+
+type AnsweredValue = UpstreamAnswer & { output: OutputFormat };
+
+/** A fetch whose calls also abort with `signal`. */
+function abortable(fetcher: typeof fetch, signal: AbortSignal): typeof fetch {
+  return (input, init) =>
+    fetcher(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+}
+
+/** An attempt given up because its admission was refused: the caller's refusal is the answer, never this. */
+function abandoned(): AttemptOutcome<never, UpstreamFailure> {
+  const error = {
+    message: "The request was refused by its limits.",
+    type: "rate_limit_error",
+    param: null,
+    code: "abandoned",
+  };
+  return { ok: false, kind: "caller", retryAfterMs: null, failure: { status: 429, error: { error } } };
 }
 
 /** The target with the attempt's W3C `traceparent` among its headers, when the request is traced. */

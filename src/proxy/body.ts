@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { badRequest, GatewayError } from "../errors";
-import { readBody } from "../streaming/read-body";
+import { readText } from "../streaming/read-body";
 
 /** The default of config `body_timeout_ms`, for bodies read without the config (the admin API). */
 export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
@@ -32,13 +32,10 @@ export async function readCheckedJsonBody<S extends z.ZodType>(
   maxBytes: number,
   timeoutMs: number = DEFAULT_BODY_TIMEOUT_MS,
 ): Promise<{ original: Record<string, unknown>; parsed: z.output<S> }> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const bytes = await readBody(request.body, maxBytes, () => tooLarge(maxBytes), {
+  const text = await readText(request, maxBytes, () => tooLarge(maxBytes), {
     ms: timeoutMs,
     timedOut: () => timedOut(timeoutMs),
   });
-  const text = new TextDecoder().decode(bytes);
   let json: unknown;
   try {
     json = JSON.parse(text);

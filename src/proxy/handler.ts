@@ -4,14 +4,15 @@ import type { RouteConfig } from "../config";
 import type { AppEnv } from "../context";
 import { GatewayError } from "../errors";
 import { callerTags } from "../metering";
-import { orderTargets } from "../routing";
 import { type Admitted, admitRequest, allowedRoute } from "./admit";
 import { answerCached } from "./answer-cached";
 import { answerJson } from "./answer-json";
 import { answerStream } from "./answer-stream";
 import { type Attempted, attemptTargets } from "./attempt";
 import type { ProxyRequest } from "./request";
+import { planRoute, type RoutePlan, type Served, serveRoute } from "./route-plan";
 import { settle } from "./settle";
+import { type Speculation, speculationFor } from "./speculate";
 import type { ServerTiming } from "./timing";
 import type { UpstreamFailure } from "./upstream";
 
@@ -29,23 +30,36 @@ export async function proxy(
   // Attribution for the usage row; past its bounds the request is refused before anything is spent.
   c.set("tags", callerTags(c.req.raw.headers, request.body));
   const route = allowedRoute(c, request.body.model);
-  const targets = orderTargets(route, c.get("services").random);
-  const admitted = await admitRequest(c, timing, request, route, targets);
-  if (admitted.cache?.entry) {
+  const plan = planRoute(c, request.body.model, route);
+  const speculation = speculationFor(c, timing, request, route, plan);
+  const admission = await admitRequest(
+    c,
+    timing,
+    request,
+    route,
+    plan.candidates,
+    plan.shared,
+    speculation?.dispatch,
+  ).catch((err: unknown) => {
+    // Refused: already abandoned before its row was written; anything else must not leave the call running.
+    if (speculation) c.executionCtx.waitUntil(speculation.abandon());
+    throw err;
+  });
+  if (admission.cache?.entry) {
     timing.endOverhead(null);
     c.header("server-timing", timing.header());
-    return answerCached(c, request, admitted, admitted.cache.entry);
+    return answerCached(c, request, admission, admission.cache.entry);
   }
-
-  // A streamed miss is recorded as it goes out, so the complete answer can be stored.
-  const recorder =
-    admitted.cache && request.stream ? new StreamRecorder(admitted.cache.policy.maxEntryBytes * 8) : null;
-  const sent = recorder ? { ...request, output: recorder.wrap(request.output) } : request;
-  const routing = timing.start("routing");
-  const attempted = await attemptTargets(c, sent, route, targets);
-  routing.end();
-  reportTarget(c, admitted, attempted);
-  if (!attempted.ok) refuse(c, timing, admitted, attempted.failure ?? noTargetFailure(route));
+  const { admitted, served, recorder, attempted } = await attemptAdmitted(
+    c,
+    timing,
+    request,
+    plan,
+    admission,
+    speculation,
+  );
+  reportTarget(c, admitted, attempted, served.downgradedFrom);
+  if (!attempted.ok) refuse(c, timing, admitted, attempted.failure ?? noTargetFailure(served.route));
 
   const answer = attempted.value;
   // Native passthrough answers are never stored (only OpenAI-shaped answers are).
@@ -56,14 +70,61 @@ export async function proxy(
   return answerStream(c, admitted, answer, recorder && { recorder, target: attempted.target });
 }
 
-/** Names the target that answered (or failed last) in headers and in the usage row. */
-function reportTarget(c: Context<AppEnv>, admitted: Admitted, attempted: Attempted): void {
+/** What answered an admitted request (or failed), over which route and targets. */
+interface Run {
+  admitted: Admitted;
+  served: Omit<Served, "admitted">;
+  recorder: StreamRecorder | null;
+  attempted: Attempted;
+}
+
+/**
+ * Tries an admitted request's targets: the speculative attempt already under way, if one was
+ * dispatched (its route is the one asked for: speculation never runs where a budget may
+ * downgrade or a cache answer), else the route the budget leaves the caller (`downgrade_at`),
+ * its targets in its strategy's order, recording a streamed cache miss as it goes out.
+ */
+async function attemptAdmitted(
+  c: Context<AppEnv>,
+  timing: ServerTiming,
+  request: ProxyRequest,
+  plan: RoutePlan,
+  admission: Admitted,
+  speculation: Speculation | null,
+): Promise<Run> {
+  const early = await speculation?.attempted();
+  if (early && speculation?.dispatched) {
+    const { route, targets } = speculation.dispatched;
+    return {
+      admitted: admission,
+      served: { route, targets, downgradedFrom: null },
+      recorder: null,
+      attempted: early,
+    };
+  }
+  const { admitted, ...served } = serveRoute(c, plan, admission);
+  const recorder =
+    admitted.cache && request.stream ? new StreamRecorder(admitted.cache.policy.maxEntryBytes * 8) : null;
+  const sent = recorder ? { ...request, output: recorder.wrap(request.output) } : request;
+  const routing = timing.start("routing");
+  const attempted = await attemptTargets(c, sent, served.route, served.targets);
+  routing.end();
+  return { admitted, served, recorder, attempted };
+}
+
+/** Names the target that answered (or failed last), and any downgrade, in headers and the usage row. */
+function reportTarget(
+  c: Context<AppEnv>,
+  admitted: Admitted,
+  attempted: Attempted,
+  downgradedFrom: string | null,
+): void {
   c.header("x-sluice-attempts", String(attempted.attempts));
   if (!attempted.target) return;
   const { provider, model } = attempted.target;
   c.header("x-sluice-provider", provider);
   c.header("x-sluice-model", model);
-  admitted.record.setTarget(provider, model, attempted.attempts);
+  admitted.record.setTarget(provider, model, attempted.attempts, downgradedFrom);
 }
 
 /** No target answered: the failure is metered, then becomes the caller's error. */

@@ -33,7 +33,11 @@ export function settle(
     services.metrics.record(settled.record, settled.costPicoUsd);
     const costUsd = settled.costPicoUsd === null ? null : Number(settled.costPicoUsd) / 1e12;
     return Promise.all([
-      metered.admission.settle({ tokens: settled.tokens, costMicros: settled.costMicros }),
+      metered.admission.settle({
+        tokens: settled.tokens,
+        costMicros: settled.costMicros,
+        billedMicros: settled.billedMicros,
+      }),
       settled.write(),
       trace?.finish(settled.record, costUsd, ended.status),
     ]);

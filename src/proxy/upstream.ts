@@ -10,7 +10,7 @@ import type {
 import { UnsupportedFeatureError } from "../providers/common/errors";
 import { hasRemoteImages, type ImageFetcher, inlineRemoteImages } from "../providers/gemini";
 import { type AttemptFailure, type AttemptOutcome, classifyStatus, parseRetryAfter } from "../routing";
-import { readBody } from "../streaming/read-body";
+import { readText } from "../streaming/read-body";
 import { openRelay, type StreamEnd, type StreamFormat, StreamStartError } from "../streaming/relay";
 
 /** A successful upstream answer, already in the caller's (OpenAI) shape. */
@@ -117,8 +117,7 @@ async function refusedByUpstream(response: Response, options: CallOptions): Prom
 async function jsonAnswer(response: Response, options: CallOptions, started: number): Promise<Outcome> {
   let json: unknown;
   try {
-    const bytes = await readBody(response.body, options.maxUpstreamBytes, () => new AnswerTooLarge());
-    json = JSON.parse(new TextDecoder().decode(bytes));
+    json = JSON.parse(await readText(response, options.maxUpstreamBytes, () => new AnswerTooLarge()));
   } catch (err) {
     if (err instanceof AnswerTooLarge) return answerTooLarge(options.maxUpstreamBytes);
     return retryable(
@@ -204,7 +203,7 @@ class AnswerTooLarge extends Error {}
 /** An error body's text, read up to `maxBytes`; empty when it is larger or unreadable. */
 async function errorText(response: Response, maxBytes: number): Promise<string> {
   try {
-    return new TextDecoder().decode(await readBody(response.body, maxBytes, () => new AnswerTooLarge()));
+    return await readText(response, maxBytes, () => new AnswerTooLarge());
   } catch {
     return "";
   }

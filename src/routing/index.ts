@@ -1,4 +1,5 @@
 export { type BreakerTransition, breakerRedisKey, CircuitBreakers } from "./breaker";
+export { chainTargets, chooseRoute, downgradeChain, type NamedRoute, type RouteChoice } from "./downgrade";
 export {
   type AttemptFailure,
   type AttemptOutcome,
@@ -6,5 +7,8 @@ export {
   type FallbackResult,
   runWithFallback,
 } from "./execute";
+export { LatencyTracker, latencyRedisKey } from "./latency";
+export { createLatencyPublisher, LATENCY_SCRIPT } from "./latency-publish";
 export { classifyStatus, type FailureKind, parseRetryAfter } from "./retry";
-export { orderTargets, targetKey } from "./targets";
+export { type SharedStateRead, sharedStateRead } from "./shared-state";
+export { type OrderSignals, orderTargets, targetKey } from "./targets";

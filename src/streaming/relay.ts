@@ -1,4 +1,3 @@
-import { createParser, type EventSourceMessage, type EventSourceParser } from "eventsource-parser";
 import type { OpenAIErrorBody } from "../errors";
 import { boundedProviderError } from "../providers/common/error-body";
 import {
@@ -7,7 +6,11 @@ import {
   type StreamTranslator,
   type TokenUsage,
 } from "../providers/types";
+import { joinBytes } from "./bytes";
 import { IdleWatchdog } from "./idle-watchdog";
+import { SseSplitter } from "./sse-events";
+import { UpstreamReader } from "./upstream-reader";
+import { VerbatimReads } from "./verbatim";
 
 const encoder = new TextEncoder();
 
@@ -127,6 +130,11 @@ export async function openRelay(
 class UpstreamSource {
   /** SSE text framed for the client, not yet handed over: encoded once per write, not per event. */
   pending = "";
+  /**
+   * An upstream read whose text is exactly what the client gets (every event passed unchanged):
+   * written as the bytes that came, with no encoding and no copy.
+   */
+  pendingBytes: Uint8Array | null = null;
   malformed = false;
   /** Set once more than maxEventBytes arrived without an event completing. */
   oversized = false;
@@ -140,19 +148,20 @@ class UpstreamSource {
   /** Raw mode: upstream text read before the answer started, held so a failure can still fall back. */
   private held = "";
   private started = false;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly reader: UpstreamReader;
   private readonly decoder = new TextDecoder();
+  private readonly verbatim = new VerbatimReads();
   private readonly watchdog: IdleWatchdog;
-  private readonly parser: EventSourceParser;
+  private readonly sse: SseSplitter;
 
   constructor(
     upstream: ReadableStream<Uint8Array>,
     private readonly options: RelayOptions,
   ) {
-    this.reader = upstream.getReader();
+    this.reader = new UpstreamReader(upstream);
     // An idle upstream is cancelled: the pending read then settles and readMore reports "idle".
     this.watchdog = new IdleWatchdog(options.idleTimeoutMs, () => this.cancel());
-    this.parser = createParser({ onEvent: (event) => this.onEvent(event) });
+    this.sse = new SseSplitter((event, data) => this.onEvent(event, data));
   }
 
   /** Reads until the first bytes for the client exist; a failure before that throws StreamStartError. */
@@ -164,25 +173,54 @@ class UpstreamSource {
     throw failure;
   }
 
-  /** Reads upstream until there is output, the upstream ends, it goes silent too long, or a stop event. */
+  /**
+   * Reads upstream until there is output, the upstream ends, it goes silent too long, or a stop
+   * event. Each read is watched for silence: "idle" when the watchdog cut it short.
+   */
   async readMore(): Promise<ReadState> {
     if (this.complete !== null) return "done";
+    const watchdog = this.watchdog;
     try {
-      while (this.pending.length === 0 && !this.malformed && !this.oversized && !this.providerError) {
-        const next = await this.read();
-        if (next === "idle") return "idle";
+      while (!this.hasPending() && !this.malformed && !this.oversized && !this.providerError) {
+        watchdog.begin();
+        const next = await this.reader.read();
+        watchdog.end();
+        if (watchdog.fired) return "idle";
         if (next.done) return this.endOfBody();
-        this.eventSeen = false;
-        const text = this.decoder.decode(next.value, { stream: true });
-        this.parser.feed(text);
-        this.passRaw(text);
-        this.bytesSinceEvent = this.eventSeen ? 0 : this.bytesSinceEvent + next.value.byteLength;
-        if (this.bytesSinceEvent > this.options.maxEventBytes) this.oversized = true;
+        this.take(next.value);
       }
     } catch {
-      return "error";
+      watchdog.end();
+      return watchdog.fired ? "idle" : "error";
     }
     return "data";
+  }
+
+  /** One upstream read: its events parsed, translated and framed. */
+  private take(bytes: Uint8Array): void {
+    this.eventSeen = false;
+    const text = this.decoder.decode(bytes, { stream: true });
+    this.sse.feed(text);
+    this.passRaw(text);
+    this.bytesSinceEvent = this.eventSeen ? 0 : this.bytesSinceEvent + bytes.byteLength;
+    if (this.bytesSinceEvent > this.options.maxEventBytes) this.oversized = true;
+    this.verbatim.took(bytes, text, this.pending);
+    const same = this.pending.length > 0 ? this.verbatim.bytes() : null;
+    if (same) {
+      this.pending = "";
+      this.pendingBytes = same;
+    }
+    // Written bytes are recycled once the write is done (ClientPump.flush).
+    if (same !== bytes && !this.verbatim.keeps()) this.reader.recycle(bytes);
+  }
+
+  /** Bytes handed to the client and taken: their buffer may be read into again. */
+  recycle(bytes: Uint8Array): void {
+    this.reader.recycle(bytes);
+  }
+
+  hasPending(): boolean {
+    return this.pending.length > 0 || this.pendingBytes !== null;
   }
 
   /** What the translator still has once the provider failed (the usage known so far), framed. */
@@ -190,11 +228,15 @@ class UpstreamSource {
     for (const payload of this.options.translator.finish().payloads) this.emit(payload);
   }
 
-  /** Takes the framed text waiting for the client. */
-  takePending(): string {
+  /** Takes what waits for the client (pendingBytes first: they were read before any text). */
+  takePending(): Uint8Array | null {
+    const bytes = this.pendingBytes;
+    this.pendingBytes = null;
+    if (bytes && this.pending.length === 0) return bytes;
     const text = this.pending;
     this.pending = "";
-    return text;
+    const encoded = encoder.encode(text);
+    return bytes ? joinBytes([bytes, encoded]) : encoded;
   }
 
   stop(): void {
@@ -202,12 +244,12 @@ class UpstreamSource {
   }
 
   cancel(): void {
-    this.reader.cancel().catch(() => {});
+    this.reader.cancel();
   }
 
   /** Why the stream cannot start, or null when the client can have its first bytes. */
   private startFailure(first: ReadState): StreamStartError | null {
-    const empty = this.pending.length === 0;
+    const empty = !this.hasPending();
     if (this.oversized && empty) return new StreamStartError("upstream_response_too_large");
     if (first === "error") return new StreamStartError("upstream_stream_interrupted");
     if (this.malformed) return new StreamStartError("upstream_malformed_chunk");
@@ -217,20 +259,6 @@ class UpstreamSource {
     if (first === "idle") return new StreamStartError("upstream_stream_interrupted");
     if (first === "done" && empty) return new StreamStartError("upstream_empty_stream");
     return null;
-  }
-
-  /** One upstream read, watched for silence; "idle" when the watchdog cut it short. */
-  private async read(): Promise<ReadableStreamReadResult<Uint8Array> | "idle"> {
-    this.watchdog.begin();
-    try {
-      const next = await this.reader.read();
-      return this.watchdog.fired ? "idle" : next;
-    } catch (err) {
-      if (this.watchdog.fired) return "idle";
-      throw err;
-    } finally {
-      this.watchdog.end();
-    }
   }
 
   /** Raw mode: the text read goes to the client as it is, once the answer has started. */
@@ -247,7 +275,7 @@ class UpstreamSource {
 
   private endOfBody(): "done" {
     const rest = this.decoder.decode();
-    this.parser.feed(rest);
+    this.sse.feed(rest);
     this.passRaw(rest);
     const { payloads, complete } = this.options.translator.finish();
     for (const payload of payloads) this.emit(payload);
@@ -255,12 +283,13 @@ class UpstreamSource {
     return "done";
   }
 
-  private onEvent(event: EventSourceMessage): void {
+  private onEvent(event: string | undefined, data: string): void {
     this.eventSeen = true;
+    this.reader.sawEvent(data.length);
     if (this.malformed || this.providerError) return;
     const translator = this.options.translator;
     try {
-      for (const payload of translator.push({ event: event.event, data: event.data })) this.emit(payload);
+      for (const payload of translator.push({ event, data })) this.emit(payload);
     } catch (err) {
       if (!(err instanceof MalformedUpstreamError)) throw err;
       this.malformed = true;
@@ -351,8 +380,11 @@ class ClientPump {
   }
 
   private async flush(): Promise<void> {
-    if (this.source.pending.length === 0) return;
-    await this.writer.write(encoder.encode(this.source.takePending()));
+    const bytes = this.source.takePending();
+    if (!bytes || bytes.byteLength === 0) return;
+    await this.writer.write(bytes);
+    // The runtime copied them for the client by now.
+    this.source.recycle(bytes);
   }
 
   private end(result: StreamEnd): void {

@@ -30,6 +30,25 @@ describe("prepaid balance in the gate's round trip", () => {
     expect(Number(await redis.get(`sluice:balance:${caller.tenant}`))).toBe(0);
   });
 
+  it("takes the billed worst case from the balance and settles the billed price, while budgets count cost", async () => {
+    const { gate } = gateFor(testConfig({ budget_usd_day: 1 }));
+    const caller = freshCaller();
+    await prepaid(caller.tenant, 10_000);
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        gate.admit(admission(caller, { worstCaseMicros: 3000, worstCaseBilledMicros: 3600 })),
+      ),
+    );
+    // 10,000 holds two billed worst cases (3,600 each), not three as it would at cost.
+    const admitted = results.filter((r) => r.error === null);
+    expect(admitted).toHaveLength(2);
+    const refused = results.find((r) => r.error !== null);
+    expect(refused?.error?.code).toBe("insufficient_balance");
+    await Promise.all(admitted.map((r) => r.settle({ tokens: 1, costMicros: 2000, billedMicros: 2400 })));
+    expect(Number(await redis.get(`sluice:balance:${caller.tenant}`))).toBe(10_000 - 2 * 2400);
+    expect(Number(await redis.get(`sluice:budget:key:${caller.keyId}:d:2030-06-15`))).toBe(2 * 2000);
+  });
+
   it("leaves tenants that are not prepaid unlimited", async () => {
     const { gate } = gateFor(testConfig());
     const caller = freshCaller();

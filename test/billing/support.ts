@@ -29,9 +29,13 @@ export function billingGateway(extra: Record<string, unknown> = {}): { gw: TestG
 export async function prepaidTenant(
   gw: TestGateway,
   mode: "prepaid" | "postpaid" = "prepaid",
+  tenant = newTenantId(),
+  name?: string,
 ): Promise<{ tenant: string; token: string }> {
-  const tenant = `billing-${crypto.randomUUID().slice(0, 8)}`;
-  const created = await gw.fetch("/admin/tenants", adminJson("POST", { id: tenant, billing_mode: mode }));
+  const created = await gw.fetch(
+    "/admin/tenants",
+    adminJson("POST", { id: tenant, billing_mode: mode, ...(name === undefined ? {} : { name }) }),
+  );
   if (created.status !== 201) throw new Error(`create tenant: ${created.status} ${await created.text()}`);
   const signer = await importSigningKey(env.SLUICE_SIGNING_KEY);
   const { token } = await mintKey(
@@ -41,6 +45,9 @@ export async function prepaidTenant(
   );
   return { tenant, token };
 }
+
+/** A fresh tenant id (tests share one database). */
+export const newTenantId = (): string => `billing-${crypto.randomUUID().slice(0, 8)}`;
 
 /** A chat call with `key` to `model`. */
 export const chatCall = (key: string, model: string, maxTokens = 20): RequestInit => ({

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { adminJson, createKey, testGateway, usageRows } from "../admin/support";
-import { mockProviders, readSse, upstreamRequests } from "../support/gateway";
+import { mockProviders, readSse } from "../support/gateway";
+import { call, upstreamCalls } from "./support";
 
 const cache = { ttl_seconds: 600, max_entry_bytes: 100_000 };
 const config = {
@@ -23,18 +24,6 @@ const gw = testGateway({ env: { SLUICE_CONFIG: JSON.stringify(config) } });
 function uniqueChat(model = "cached", extra: Record<string, unknown> = {}) {
   const marker = `cache-test ${crypto.randomUUID()}`;
   return { marker, body: { model, temperature: 0, messages: [{ role: "user", content: marker }], ...extra } };
-}
-
-function call(key: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
-  return {
-    method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  };
-}
-
-async function upstreamCalls(marker: string): Promise<number> {
-  return (await upstreamRequests()).filter((r) => JSON.stringify(r.body).includes(marker)).length;
 }
 
 async function tenantKey() {

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { dashboardRoutes } from "../../src/admin/dashboard";
@@ -33,12 +34,21 @@ describe("dashboard routes", () => {
     }
   });
 
-  it("serves Chart.js's UMD build from the worker itself", async () => {
-    const res = await admin.request("http://sluice.test/admin/dashboard/chart.js");
+  it("serves Chart.js's UMD build from the worker's static assets (the ASSETS binding)", async () => {
+    const res = await admin.request("http://sluice.test/admin/dashboard/chart.js", {}, env);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect(res.headers.get("cache-control")).toContain("immutable");
     const source = await res.text();
     expect(source.length).toBeGreaterThan(100_000);
     expect(source).toContain("Chart.js v4");
+  });
+
+  it("answers a deploy without the assets binding with a 500 naming the missing config", async () => {
+    const res = await admin.request("http://sluice.test/admin/dashboard/chart.js", {}, {});
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("dashboard_asset_missing");
+    expect(body.error.message).toContain("[assets]");
   });
 });

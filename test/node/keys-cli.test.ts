@@ -58,6 +58,8 @@ describe("npm run keys", () => {
       ["mint", "--tenant", "acme", "--name", "ci bot", "--models", "gpt-4o*,claude-*", "--rpm", "60"].concat([
         "--budget-day",
         "2.5",
+        "--cache-max-ttl",
+        "0",
         "--plan",
         "pro",
         "--expires-in",
@@ -76,7 +78,13 @@ describe("npm run keys", () => {
     expect(shown).toMatchObject({
       verified: false,
       header: { alg: "EdDSA", kid: "cli-1" },
-      claims: { sub: "acme", jti: id, name: "ci bot", plan: "pro", limits: { rpm: 60, budget_usd_day: 2.5 } },
+      claims: {
+        sub: "acme",
+        jti: id,
+        name: "ci bot",
+        plan: "pro",
+        limits: { rpm: 60, budget_usd_day: 2.5, cache_max_ttl_seconds: 0 },
+      },
     });
     expect(shown.claims.exp - shown.claims.iat).toBe(3600);
     const signature = key.split(".")[2] as string;
@@ -88,7 +96,7 @@ describe("npm run keys", () => {
       tenant: "acme",
       keyId: id,
       models: ["gpt-4o*", "claude-*"],
-      limits: { rpm: 60, budget_usd_day: 2.5 },
+      limits: { rpm: 60, budget_usd_day: 2.5, cache_max_ttl_seconds: 0 },
       plan: "pro",
     });
   });

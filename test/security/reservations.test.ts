@@ -130,6 +130,7 @@ describe("requestWorstCase", () => {
     expect(requestWorstCase({ ...base, endpoint: "chat", body: { n: 3 }, targets })).toEqual({
       tokens: 310,
       micros: 310,
+      perTarget: [310],
     });
     const prompts = { prompt: ["a", "b"], n: 2, best_of: 5 };
     expect(requestWorstCase({ ...base, endpoint: "completions", body: prompts, targets }).tokens).toBe(1010);
@@ -145,6 +146,7 @@ describe("requestWorstCase", () => {
     ).toEqual({
       tokens: 10,
       micros: 10,
+      perTarget: [10],
     });
   });
 

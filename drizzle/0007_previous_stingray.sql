@@ -1,0 +1,1 @@
+ALTER TABLE "usage_events" ADD COLUMN "billed_usd" numeric(20, 12);
