@@ -42,5 +42,5 @@ export {
   spoolRows,
 } from "./spool";
 export { callerTags, parseTagHeader, TAGS_HEADER } from "./tags";
-export type { Meter, RequestMeter, UsageRecord } from "./types";
+export type { Meter, Payer, RequestMeter, UsageRecord } from "./types";
 export { createUsageWriter, type UsageWriter, type UsageWriterOptions } from "./writer";

@@ -13,7 +13,7 @@ import {
   worstCaseMicros,
 } from "./prices";
 import { isEmptyUsage } from "./row";
-import type { Meter, RequestMeter, UsageRecord } from "./types";
+import type { Meter, Payer, RequestMeter, UsageRecord } from "./types";
 import type { UsageWriter } from "./writer";
 
 export interface MeterOptions {
@@ -59,9 +59,10 @@ export function createMeter(opts: MeterOptions): Meter {
         ? scaleMicros(worstCaseMicros(price, promptTokens, maxOutputTokens), multiplier(provider))
         : null;
     },
-    costUsd(provider, model, usage) {
+    costUsd(provider, model, usage, payer) {
       const cost = costFor(provider, model, usage);
-      return cost ? toUsdNumber(cost.picoUsd) : null;
+      const charged = payer ? withBilled(opts, payer, cost, usage) : cost;
+      return charged ? toUsdNumber(charged.billedPicoUsd ?? charged.picoUsd) : null;
     },
     begin(info): RequestMeter {
       let target: Answered = { provider: null, model: null, attempts: 0, from: null };
@@ -115,12 +116,7 @@ export function createMeter(opts: MeterOptions): Meter {
 }
 
 /** The cost with the billed price beside it; an empty usage (a refusal) bills 0 as it costs 0. */
-function withBilled(
-  opts: MeterOptions,
-  info: { caller: { tenant: string; plan?: string | null }; requestedModel: string | null },
-  cost: Cost | null,
-  usage: TokenUsage,
-): Cost | null {
+function withBilled(opts: MeterOptions, info: Payer, cost: Cost | null, usage: TokenUsage): Cost | null {
   if (!cost || !opts.billed || isEmptyUsage(usage)) return cost;
   const payer = { tenant: info.caller.tenant, plan: info.caller.plan ?? null };
   return { ...cost, billedPicoUsd: opts.billed(payer, info.requestedModel, usage, cost.picoUsd) };

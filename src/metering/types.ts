@@ -53,6 +53,12 @@ export interface RequestMeter {
   };
 }
 
+/** Who pays for a request: the caller's tenant and plan, and the model it asked for. */
+export interface Payer {
+  caller: { tenant: string; plan?: string | null };
+  requestedModel: string | null;
+}
+
 /** Prices and per-request metering handles (see createMeter). */
 export interface Meter {
   /** Worst-case cost of a call in integer micro-dollars (budget reservation); null when unpriced. */
@@ -62,8 +68,12 @@ export interface Meter {
     promptTokens: number,
     maxOutputTokens: number,
   ): number | null;
-  /** Exact cost in USD for the caller (`usage.cost`); null when the model has no price. */
-  costUsd(provider: string, model: string, usage: TokenUsage): number | null;
+  /**
+   * What the caller is charged in USD (`usage.cost`, `x-sluice-cost-usd`): the billed price when
+   * the payer has billing terms (a reseller's customer must not see the reseller's cost), else the
+   * cost; null when the model has no price.
+   */
+  costUsd(provider: string, model: string, usage: TokenUsage, payer?: Payer): number | null;
   begin(info: {
     /** The gateway's id for the request: the usage row's key. */
     requestId: string;

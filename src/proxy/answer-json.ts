@@ -12,7 +12,7 @@ import { settle } from "./settle";
 import type { JsonAnswer } from "./upstream";
 
 /**
- * Answers with a whole JSON body: its cost in `usage.cost` and `x-sluice-cost-usd`, embeddings
+ * Answers with a whole JSON body: its charge (the billed price) in `usage.cost` and `x-sluice-cost-usd`, embeddings
  * shaped as asked, in the caller's format; the request settles at the usage the upstream
  * reported, or at the gateway's estimate when it reported none.
  * @example return answerJson(c, request, admitted, answer, attempted.target)
@@ -37,7 +37,8 @@ export function answerJson(
     const entry = { body, usage, provider: target.provider, model: target.model, storedAt: services.now() };
     stored = storeEntry(services, services.log, { key: cache.key, ...cache.policy }, entry);
   }
-  const cost = services.meter.costUsd(target.provider, target.model, usage);
+  const payer = { caller: c.get("caller"), requestedModel: request.body.model };
+  const cost = services.meter.costUsd(target.provider, target.model, usage, payer);
   if (!answer.output.raw && body.usage && typeof body.usage === "object")
     (body.usage as Record<string, unknown>).cost = cost;
   if (cost !== null) c.header("x-sluice-cost-usd", String(cost));

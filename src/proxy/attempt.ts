@@ -41,6 +41,7 @@ export function attemptTargets(
     created: Math.floor(services.now() / 1000),
   };
   const fetchImage = createRemoteImageFetcher(fetcher);
+  const payer = { caller: c.get("caller"), requestedModel: request.body.model };
   const attempt = async (target: TargetConfig): Promise<AttemptOutcome<AnsweredValue, UpstreamFailure>> => {
     if (signal?.aborted) return abandoned();
     const span = c.get("trace")?.attempt(target);
@@ -57,7 +58,9 @@ export function attemptTargets(
       firstByteTimeoutMs: route.first_byte_timeout_ms,
       idleTimeoutMs: route.idle_timeout_ms,
       maxUpstreamBytes: config.max_upstream_bytes,
-      format: call.output.stream((usage) => services.meter.costUsd(provider.provider, provider.model, usage)),
+      format: call.output.stream((usage) =>
+        services.meter.costUsd(provider.provider, provider.model, usage, payer),
+      ),
       now: services.now,
       fetcher,
       fetchImage,

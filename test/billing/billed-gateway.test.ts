@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseUsd } from "../../src/metering/prices";
+import { parseUsd, toUsdNumber } from "../../src/metering/prices";
 import { usageRows } from "../admin/support";
 import { gateway } from "../support/gateway";
 import { adminJson, billingGateway, chatCall, newTenantId, prepaidTenant, thisMonth } from "./support";
@@ -17,8 +17,13 @@ describe("billed prices through the gateway", () => {
   it("bills 1.2 × cost on a plan with a 20% markup, and /admin/usage reports cost, billed, margin and list cost", async () => {
     const { gw, model } = billingGateway({ billing: { plans: { enterprise: { markup: 0.2 } } } });
     const { tenant, token } = await prepaidTenant(gw, "postpaid");
-    for (let i = 0; i < 3; i++)
-      expect((await gw.fetch("/v1/chat/completions", chatCall(token, model))).status).toBe(200);
+    const charged: { header: string | null; usageCost: unknown }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await gw.fetch("/v1/chat/completions", chatCall(token, model));
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { usage: { cost: unknown } };
+      charged.push({ header: res.headers.get("x-sluice-cost-usd"), usageCost: body.usage.cost });
+    }
 
     const rows = await usageRows(tenant);
     expect(rows).toHaveLength(3);
@@ -32,6 +37,10 @@ describe("billed prices through the gateway", () => {
       expect(rowBilled * 5n).toBe(rowCost * 6n);
       cost += rowCost;
       billed += rowBilled;
+      // The caller is shown what it pays (the billed price), never the operator's cost.
+      expect(charged.map((c) => c.usageCost)).toContain(toUsdNumber(rowBilled));
+      expect(charged.map((c) => c.header)).toContain(String(toUsdNumber(rowBilled)));
+      expect(charged.map((c) => c.usageCost)).not.toContain(toUsdNumber(rowCost));
     }
 
     const res = await gw.fetch(
