@@ -39,8 +39,21 @@ export async function purgePattern(scope: { tenant?: string; route?: string }): 
   return `${CACHE_PREFIX}${tenant}:${route}:*`;
 }
 
-const tenantHash = async (tenant: string) => (await hexDigest("SHA-256", `tenant\n${tenant}`)).slice(0, 32);
-const routeHash = async (route: string) => (await hexDigest("SHA-256", `route\n${route}`)).slice(0, 32);
+const tenantHash = (tenant: string) => shortHash(`tenant\n${tenant}`);
+const routeHash = (route: string) => shortHash(`route\n${route}`);
+
+/** Tenant and route hashes repeat on every request: kept per isolate, bounded (cleared when full). */
+const shortHashes = new Map<string, string>();
+const MAX_SHORT_HASHES = 10_000;
+
+async function shortHash(text: string): Promise<string> {
+  const known = shortHashes.get(text);
+  if (known !== undefined) return known;
+  const hash = (await hexDigest("SHA-256", text)).slice(0, 32);
+  if (shortHashes.size >= MAX_SHORT_HASHES) shortHashes.clear();
+  shortHashes.set(text, hash);
+  return hash;
+}
 
 /**
  * The body as JSON with every object's keys sorted and the top-level delivery fields dropped;
