@@ -7,6 +7,7 @@ const OUTAGE_TESTS = [
   "test/limits/failure-policy.test.ts",
   "test/metering/spool.test.ts",
   "test/security/export-failure.test.ts",
+  "test/admin/store-outage.test.ts",
 ];
 
 const workerd = cloudflareTest(({ inject }) => ({

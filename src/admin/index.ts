@@ -5,6 +5,7 @@ import { cacheRoutes } from "./cache";
 import { dashboardRoutes } from "./dashboard";
 import { keyRoutes } from "./keys";
 import { metricsRoutes } from "./metrics";
+import { rethrowStoreOutage } from "./store-outage";
 import { tenantRoutes } from "./tenants";
 import { usageRoutes } from "./usage";
 
@@ -20,8 +21,9 @@ export function adminRoutes(): Hono<AppEnv> {
   // Prometheus scrapes with the read-only METRICS_TOKEN (or the admin token): its own guard.
   admin.route("/metrics", metricsRoutes());
   admin.use("*", requireAdmin());
-  admin.route("/keys", keyRoutes());
-  admin.route("/tenants", tenantRoutes());
+  // Postgres out: 503 `<store>_store_unavailable` (retry), not a 500.
+  admin.route("/keys", keyRoutes().onError(rethrowStoreOutage("key")));
+  admin.route("/tenants", tenantRoutes().onError(rethrowStoreOutage("tenant")));
   admin.route("/cache", cacheRoutes());
   admin.route("/", usageRoutes<AppEnv>({ db: (c) => c.get("services").db }));
   return admin;

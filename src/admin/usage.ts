@@ -2,6 +2,7 @@ import { type Context, type Env, Hono } from "hono";
 import type { Database } from "../db/client";
 import { errorResponse, GatewayError } from "../errors";
 import type { Log } from "../log";
+import { isStoreOutage, storeUnavailable } from "./store-outage";
 import { usageCsvStream } from "./usage-csv";
 import { parseAggregateParams, parseExportParams, parseListParams } from "./usage-params";
 import { aggregateUsage, decodeCursor, encodeCursor, pageUsageRows } from "./usage-query";
@@ -80,7 +81,7 @@ export function usageRoutes<E extends Env = Env>(deps: UsageRouteDeps<E>): Hono<
   app.onError((err) => {
     if (err instanceof GatewayError) return errorResponse(err);
     deps.log?.("error", "admin usage query failed", { error: describe(err) });
-    return errorResponse(isStoreOutage(err) ? storeUnavailable() : err);
+    return errorResponse(isStoreOutage(err) ? storeUnavailable("usage") : err);
   });
 
   return app;
@@ -89,29 +90,3 @@ export function usageRoutes<E extends Env = Env>(deps: UsageRouteDeps<E>): Hono<
 function describe(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
-
-/** SQLSTATE classes of a store that is down or overloaded rather than a query it refused. */
-const OUTAGE_CLASSES = new Set(["08", "53", "57", "58"]);
-
-/**
- * True when the database driver failed without Postgres refusing the query: the SQL endpoint
- * unreachable or answering an HTTP error (no SQLSTATE), or a connection or resource error. Drizzle
- * wraps the driver's error in `cause`. Anything else (a query Postgres refused, a bug) stays a 500.
- */
-function isStoreOutage(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
-    if (e.name !== "NeonDbError") continue;
-    const code = (e as { code?: unknown }).code;
-    return typeof code !== "string" || OUTAGE_CLASSES.has(code.slice(0, 2));
-  }
-  return false;
-}
-
-const storeUnavailable = () =>
-  new GatewayError({
-    status: 503,
-    type: "server_error",
-    message: "The usage store could not be read. Retry shortly.",
-    code: "usage_store_unavailable",
-    headers: { "retry-after": "5" },
-  });
