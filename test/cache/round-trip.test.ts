@@ -1,25 +1,15 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   admission,
   bridgeStats,
   controlCall,
+  countRedisFetches,
   freshCaller,
   gateFor,
   redis,
   testConfig,
 } from "../limits/support";
 import { gateway, post } from "../support/gateway";
-
-/** Counts this isolate's HTTP requests to the Redis bridge. */
-function countRedisFetches() {
-  const origin = new URL(env.UPSTASH_REDIS_REST_URL as string).origin;
-  const spy = vi.spyOn(globalThis, "fetch");
-  return () =>
-    spy.mock.calls.filter(
-      ([input]) => new URL(input instanceof Request ? input.url : String(input)).origin === origin,
-    ).length;
-}
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,6 +1,14 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { admission, bridgeStats, controlCall, freshCaller, gateFor, redis, testConfig } from "./support";
+import {
+  admission,
+  bridgeStats,
+  controlCall,
+  countRedisFetches,
+  freshCaller,
+  gateFor,
+  redis,
+  testConfig,
+} from "./support";
 
 /** Every limit the gate knows, so the count covers the fullest admission. */
 const fullConfig = (tenant: string) =>
@@ -8,16 +16,6 @@ const fullConfig = (tenant: string) =>
     { rpm: 100, tpm: 100_000, concurrency: 50, budget_usd_day: 10, budget_usd_month: 100 },
     { tenant_limits: { [tenant]: { budget_usd_day: 50, budget_usd_month: 500 } } },
   );
-
-/** Counts this isolate's HTTP requests to the Redis bridge (the bridge's stats count everyone's). */
-function countRedisFetches() {
-  const origin = new URL(env.UPSTASH_REDIS_REST_URL as string).origin;
-  const spy = vi.spyOn(globalThis, "fetch");
-  return () =>
-    spy.mock.calls.filter(
-      ([input]) => new URL(input instanceof Request ? input.url : String(input)).origin === origin,
-    ).length;
-}
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { vi } from "vitest";
 import { ConfigSchema } from "../../src/config";
 import { type Caller, createGate, createLimitsRedis, type GateOptions } from "../../src/limits";
 import type { AdmissionRequest } from "../../src/limits/types";
@@ -81,4 +82,18 @@ export async function withRedisStopped(body: () => Promise<void>): Promise<void>
     await controlCall("POST", "/redis/start");
     await waitForRedis();
   }
+}
+
+/**
+ * Counts this isolate's HTTP requests to the Redis bridge from now on (the bridge's stats count
+ * everyone's). Undo with `vi.restoreAllMocks()`.
+ * @example const redisFetches = countRedisFetches(); ...; expect(redisFetches()).toBe(1)
+ */
+export function countRedisFetches(): () => number {
+  const origin = new URL(env.UPSTASH_REDIS_REST_URL as string).origin;
+  const spy = vi.spyOn(globalThis, "fetch");
+  return () =>
+    spy.mock.calls.filter(
+      ([input]) => new URL(input instanceof Request ? input.url : String(input)).origin === origin,
+    ).length;
 }

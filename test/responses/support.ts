@@ -1,10 +1,9 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type OpenAI from "openai";
-import { createApp } from "../../src/app";
 import { importSigningKey, mintKey } from "../../src/auth";
 import { readResponsesUsage } from "../../src/providers/openai-responses";
-import { createServices, type Services } from "../../src/services";
+import type { Services } from "../../src/services";
+import { testGateway } from "../admin/support";
 import { MOCK_URL, mockProviders, openaiClient } from "../support/gateway";
 
 /**
@@ -50,23 +49,11 @@ export interface ResponsesGateway {
  * @example const gw = responsesGateway(); await gw.fetch("/v1/responses", post(body, key))
  */
 export function responsesGateway(config: Record<string, unknown> = RESPONSES_CONFIG): ResponsesGateway {
-  const testEnv = { ...env, SLUICE_CONFIG: JSON.stringify(config) };
-  const services = createServices(testEnv);
-  const app = createApp(services);
-  return {
-    services,
-    async fetch(path, init) {
-      const ctx = createExecutionContext();
-      const response = await app.fetch(new Request(`http://sluice.test${path}`, init), testEnv, ctx);
-      if (!response.headers.get("content-type")?.includes("event-stream")) {
-        await waitOnExecutionContext(ctx);
-        return response;
-      }
-      const body = await response.arrayBuffer();
-      await waitOnExecutionContext(ctx);
-      return new Response(body, response);
-    },
-  };
+  // The shared test gateway, on the real clock (stored responses and rows carry real times).
+  return testGateway({
+    env: { SLUICE_CONFIG: JSON.stringify(config) },
+    overrides: { now: () => Date.now() },
+  });
 }
 
 /** A key of a fresh tenant on the enterprise plan, with the given limits. */

@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { countRedisFetches } from "../limits/support";
 import { gateway } from "../support/gateway";
 import { chatWith, faultyFetch, freshKey, mockCounts, twoTargets, uniqueModel } from "./support";
 
@@ -62,12 +62,7 @@ describe("sharing latency estimates", () => {
   });
 
   it("costs no Redis round trip of its own: a `fastest` request makes as many as a `fallback` one", async () => {
-    const origin = new URL(env.UPSTASH_REDIS_REST_URL as string).origin;
-    const spy = vi.spyOn(globalThis, "fetch");
-    const redisFetches = () =>
-      spy.mock.calls.filter(
-        ([input]) => new URL(input instanceof Request ? input.url : String(input)).origin === origin,
-      ).length;
+    const redisFetches = countRedisFetches();
     const { token } = await freshKey();
     const fetchesOf = async (strategy: string) => {
       const a = uniqueModel("a");
