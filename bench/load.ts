@@ -12,8 +12,13 @@ export interface HttpCall {
   path: string;
   headers: Record<string, string>;
   body?: string;
-  /** A stream: only a 200 ending with `data: [DONE]` counts as a success. */
+  /** A stream: only a 200 ending with its final event (see finalEvent) counts as a success. */
   stream?: boolean;
+  /**
+   * The line that opens a stream's last event, when it is not OpenAI's `data: [DONE]` (which the
+   * body must end with): Anthropic's `event: message_stop` is followed by its own data line.
+   */
+  finalEvent?: string;
 }
 
 /** Milliseconds. */
@@ -30,7 +35,7 @@ export interface Distribution {
 export interface LoadResult {
   ok: number;
   failed: number;
-  /** Failures by status ("0" = network error, "200!" = a stream without [DONE]). */
+  /** Failures by status ("0" = network error, "200!" = a stream without its final event). */
   failures: Record<string, number>;
   /** Status and body of the first failure, for the error message. */
   firstFailure?: string;
@@ -53,7 +58,18 @@ export interface Sample {
   body: string;
 }
 
-const DONE_MARKER = "data: [DONE]";
+/** How an OpenAI stream ends. */
+export const DONE_MARKER = "data: [DONE]";
+
+/** Whether a stream body ends with the call's final event: `data: [DONE]`, or the finalEvent line's event. */
+function streamEnded(call: HttpCall, body: string): boolean {
+  const text = body.trimEnd();
+  if (call.finalEvent === undefined) return text.endsWith(DONE_MARKER);
+  // The last event: what follows the last blank line (the tail only, CRLF or LF).
+  const tail = text.slice(-2_000).replaceAll("\r\n", "\n");
+  const lastEvent = tail.slice(tail.lastIndexOf("\n\n") + 2);
+  return tail.includes("\n\n") && lastEvent.split("\n")[0] === call.finalEvent;
+}
 
 /**
  * Sends one request and reads the whole answer (also used for probes).
@@ -82,7 +98,7 @@ export function sendOnce(baseUrl: string, call: HttpCall, agent?: Agent): Promis
           const end = performance.now();
           const status = res.statusCode ?? 0;
           const body = Buffer.concat(chunks).toString("utf8");
-          const ok = status === 200 && (!call.stream || body.trimEnd().endsWith(DONE_MARKER));
+          const ok = status === 200 && (!call.stream || streamEnded(call, body));
           resolve({
             status,
             ok,

@@ -3,6 +3,16 @@ import { type CachePhase, cacheSection } from "./cache-report";
 import type { LoadResult } from "./load";
 import { added, int, ms, table } from "./markdown";
 
+/** A short and a long streaming answer at concurrency N: what each cost, and how many SSE events each carried. */
+export interface StreamPair {
+  short: LoadResult;
+  cpuUsShort: number;
+  shortEvents: number;
+  long: LoadResult;
+  cpuUsLong: number;
+  longEvents: number;
+}
+
 /** Everything measured for one thing served (the mock itself, the floor worker, the gateway). */
 export interface TargetFigures {
   label: string;
@@ -23,6 +33,8 @@ export interface TargetFigures {
   /** SSE events in the short and the long streaming answer. */
   streamEvents: number;
   longStreamEvents: number;
+  /** Direct, passthrough and gateway: native Anthropic Messages streams (the gateway relays them in the runtime). */
+  messages?: StreamPair;
   peakRssMb: number;
   /** GET /healthz at concurrency N: the runtime + router cost without any outbound request. */
   healthz?: { load: LoadResult; cpuUs: number };
@@ -67,6 +79,8 @@ function failures(figures: TargetFigures): string {
     figures.streamC1,
     figures.streamCN,
     figures.longStreamCN,
+    figures.messages?.short,
+    figures.messages?.long,
     figures.healthz?.load,
     figures.cached?.load,
     figures.cachedMiss?.load,
@@ -139,6 +153,67 @@ function targetsTable(gateway: TargetFigures, floor: TargetFigures, direct: Targ
   );
 }
 
+/** The OpenAI chat streams of a target as a pair. */
+function chatPair(f: TargetFigures): StreamPair {
+  return {
+    short: f.streamCN,
+    cpuUsShort: f.cpuUsStream,
+    shortEvents: f.streamEvents,
+    long: f.longStreamCN,
+    cpuUsLong: f.cpuUsLongStream,
+    longEvents: f.longStreamEvents,
+  };
+}
+
+/** (long CPU - short CPU) / extra events: what relaying one chunk costs. */
+function perExtraEvent(p: StreamPair): number {
+  return p.longEvents > p.shortEvents
+    ? (p.cpuUsLong - p.cpuUsShort) / (p.longEvents - p.shortEvents)
+    : Number.NaN;
+}
+
+/** Gateway's per-chunk cost over the bare passthrough's: relaying a chunk should cost about what the runtime's pipe does. */
+const MAX_EXTRA_EVENT_RATIO = 1.5;
+
+/**
+ * A "cost of streaming" table, with a line under it saying whether the gateway relays each extra
+ * event at no more than MAX_EXTRA_EVENT_RATIO times the passthrough's CPU.
+ */
+function streamingSection(title: string, rows: { figures: TargetFigures; pair: StreamPair }[]): string {
+  const body = table(
+    [
+      "served by",
+      "short: events",
+      "req/s",
+      "CPU us/req",
+      "long: events",
+      "req/s",
+      "CPU us/req",
+      "CPU us per extra event",
+    ],
+    rows.map(({ figures, pair }) => [
+      figures.label,
+      String(pair.shortEvents),
+      int(pair.short.rps),
+      int(pair.cpuUsShort),
+      String(pair.longEvents),
+      int(pair.long.rps),
+      int(pair.cpuUsLong),
+      perExtraEvent(pair).toFixed(1),
+    ]),
+  );
+  const of = (kind: TargetFigures["kind"]) => rows.find((r) => r.figures.kind === kind);
+  const gateway = of("gateway");
+  const floor = of("passthrough");
+  if (!gateway || !floor) return `### ${title}\n\n${body}`;
+  const floorPerEvent = perExtraEvent(floor.pair);
+  const ratio = perExtraEvent(gateway.pair) / floorPerEvent;
+  const check = `${gateway.figures.label} CPU per extra event within ${MAX_EXTRA_EVENT_RATIO}x the passthrough's: ${verdict(
+    floorPerEvent > 0 && ratio <= MAX_EXTRA_EVENT_RATIO,
+  )} (${ratio.toFixed(2)} x)`;
+  return `### ${title}\n\n${body}\n\n${check}`;
+}
+
 /** All tables of one run, as Markdown. */
 export function renderTables(run: RunInfo, all: TargetFigures[], extra: string[] = []): string {
   const n = run.concurrency;
@@ -174,32 +249,20 @@ export function renderTables(run: RunInfo, all: TargetFigures[], extra: string[]
     )}`,
   );
   sections.push(
-    `### Cost of streaming (concurrency ${n}; events = SSE data lines per answer)\n\n${table(
-      [
-        "served by",
-        "short: events",
-        "req/s",
-        "CPU us/req",
-        "long: events",
-        "req/s",
-        "CPU us/req",
-        "CPU us per extra event",
-      ],
-      all.map((f) => [
-        f.label,
-        String(f.streamEvents),
-        int(f.streamCN.rps),
-        int(f.cpuUsStream),
-        String(f.longStreamEvents),
-        int(f.longStreamCN.rps),
-        int(f.cpuUsLongStream),
-        (f.longStreamEvents > f.streamEvents
-          ? (f.cpuUsLongStream - f.cpuUsStream) / (f.longStreamEvents - f.streamEvents)
-          : Number.NaN
-        ).toFixed(1),
-      ]),
-    )}`,
+    streamingSection(
+      `Cost of streaming (concurrency ${n}; events = SSE data lines per answer)`,
+      all.map((f) => ({ figures: f, pair: chatPair(f) })),
+    ),
   );
+  const withMessages = all.flatMap((f) => (f.messages ? [{ figures: f, pair: f.messages }] : []));
+  if (withMessages.length > 0) {
+    sections.push(
+      streamingSection(
+        `Cost of streaming, Anthropic Messages forwarded natively (concurrency ${n})`,
+        withMessages,
+      ),
+    );
+  }
 
   if (direct) {
     const base = direct;

@@ -25,6 +25,7 @@ import {
   renderLatency,
 } from "./latency";
 import {
+  DONE_MARKER,
   type HttpCall,
   type LoadResult,
   type LoadRun,
@@ -130,40 +131,45 @@ interface Target {
   url: string;
   pid: number;
   calls: ChatCalls;
-  /** SSE events per stream answer, as the probe saw them. */
-  events: { stream: number; longStream: number };
+  /** SSE events per stream answer, as the probe saw them (0: the target has no such call). */
+  events: StreamEvents;
   healthz: boolean;
   /** Gateway only: the backing services to count and time. */
   stack?: { pid: number; ready: StackReady };
 }
 
+/** The stream calls whose SSE events the probe counts. */
+const STREAM_CALLS = ["stream", "longStream", "messagesStream", "messagesLongStream"] as const;
+type StreamEvents = Record<(typeof STREAM_CALLS)[number], number>;
+
 /** What the probe saw: the JSON answer, and how many SSE events each stream carried. */
 interface Probe {
   json: Sample;
-  streamEvents: number;
-  longStreamEvents: number;
+  events: StreamEvents;
 }
 
-/** Fails loudly, body included, unless the target answers every chat call correctly. */
+/** Fails loudly, body included, unless the target answers every call it has correctly. */
 async function probe(target: Target, workerdOutput?: () => string): Promise<Probe> {
-  const samples: Sample[] = [];
-  for (const call of [target.calls.json, target.calls.stream, target.calls.longStream]) {
+  const checked = async (call: HttpCall): Promise<Sample> => {
     const sample = await sendOnce(target.url, call);
-    if (!sample.ok) {
-      const what = call.stream ? "a streaming" : "a JSON";
-      const logs = workerdOutput?.().trim();
-      throw new Error(
-        `bench: ${target.label} answered ${what} chat request with HTTP ${sample.status}${
-          sample.status === 200 ? " but no final data: [DONE]" : ""
-        } during warm-up.\nRequest: ${call.body}\nBody:\n${sample.body.slice(0, 4_000)}${
-          logs ? `\nworkerd output:\n${logs.slice(-4_000)}` : ""
-        }`,
-      );
-    }
-    samples.push(sample);
+    if (sample.ok) return sample;
+    const what = call.stream ? `a streaming ${call.path}` : "a JSON chat";
+    const logs = workerdOutput?.().trim();
+    throw new Error(
+      `bench: ${target.label} answered ${what} request with HTTP ${sample.status}${
+        sample.status === 200 ? ` but no final ${call.finalEvent ?? DONE_MARKER}` : ""
+      } during warm-up.\nRequest: ${call.body}\nBody:\n${sample.body.slice(0, 4_000)}${
+        logs ? `\nworkerd output:\n${logs.slice(-4_000)}` : ""
+      }`,
+    );
+  };
+  const json = await checked(target.calls.json);
+  const events: StreamEvents = { stream: 0, longStream: 0, messagesStream: 0, messagesLongStream: 0 };
+  for (const name of STREAM_CALLS) {
+    const call = target.calls[name];
+    if (call !== undefined) events[name] = countEvents((await checked(call)).body);
   }
-  const [json, stream, longStream] = samples as [Sample, Sample, Sample];
-  return { json, streamEvents: countEvents(stream.body), longStreamEvents: countEvents(longStream.body) };
+  return { json, events };
 }
 
 async function getJson<T>(url: string): Promise<T> {
@@ -271,62 +277,80 @@ function summary(label: string, f: PhaseFigures): string {
   return `${label}: ${Math.round(load.rps)} req/s, p50 ${load.latency.p50.toFixed(2)} ms, p99 ${load.latency.p99.toFixed(2)} ms, TTFB p50 ${load.ttfb.p50.toFixed(2)} ms, ${Math.round(f.cpuUs)} us CPU/req${failed}`;
 }
 
-/** Every phase over every target; the result in the report's shape. */
-async function measureAll(targets: Target[], options: Options): Promise<TargetFigures[]> {
-  const n = options.concurrency;
+/** Runs each target's calls a while first (JIT, pools); stores the cached phase's one entry. */
+async function warmUp(targets: Target[], n: number): Promise<void> {
   for (const target of targets) {
     log(`warming up ${target.label}`);
     await runLoad(target.url, target.calls.json, { concurrency: n, durationMs: 1_500 });
-    await runLoad(target.url, target.calls.stream, { concurrency: n, durationMs: 500 });
-    await runLoad(target.url, target.calls.longStream, { concurrency: n, durationMs: 500 });
+    for (const name of STREAM_CALLS) {
+      const call = target.calls[name];
+      if (call) await runLoad(target.url, call, { concurrency: n, durationMs: 500 });
+    }
     // Stores the cached phase's one entry: every request of the phase is then a hit.
     if (target.calls.cached)
       await runLoad(target.url, target.calls.cached, { concurrency: 1, durationMs: 300 });
   }
-  const jsonC1 = await phase("JSON c=1", targets, (t) => t.calls.json, 1, options);
-  const jsonCN = await phase(`JSON c=${n}`, targets, (t) => t.calls.json, n, options);
-  const streamC1 = await phase("stream c=1", targets, (t) => t.calls.stream, 1, options);
-  const streamCN = await phase(`stream c=${n}`, targets, (t) => t.calls.stream, n, options);
-  const longCN = await phase(`long stream c=${n}`, targets, (t) => t.calls.longStream, n, options);
-  const cachedMissCN = await phase(
-    `cached-route miss c=${n}`,
-    targets,
-    (t) => t.calls.cachedMiss,
-    n,
-    options,
-  );
-  const cachedCN = await phase(`cached JSON c=${n}`, targets, (t) => t.calls.cached, n, options);
-  const healthz = await phase(
-    `/healthz c=${n}`,
-    targets,
-    (t) => (t.healthz ? HEALTHZ : undefined),
-    n,
-    options,
-  );
-  return targets.map((target) => {
-    const get = (m: Map<Target, PhaseFigures>) => m.get(target) as PhaseFigures;
-    const h = healthz.get(target);
-    return {
-      label: target.label,
-      kind: target.kind,
-      jsonC1: get(jsonC1).load,
-      jsonCN: get(jsonCN).load,
-      streamC1: get(streamC1).load,
-      streamCN: get(streamCN).load,
-      cpuUsJson: get(jsonCN).cpuUs,
-      cpuUsJsonRounds: get(jsonCN).cpuUsRounds,
-      cpuUsStream: get(streamCN).cpuUs,
-      longStreamCN: get(longCN).load,
-      cpuUsLongStream: get(longCN).cpuUs,
-      streamEvents: target.events.stream,
-      longStreamEvents: target.events.longStream,
-      peakRssMb: treePeakRssMb(target.pid),
-      healthz: h && { load: h.load, cpuUs: h.cpuUs },
-      cached: cachedCN.get(target),
-      cachedMiss: cachedMissCN.get(target),
-      backing: get(jsonCN).backing,
-    };
-  });
+}
+
+type PhaseMap = Map<Target, PhaseFigures>;
+
+/** Every phase over every target; the result in the report's shape. */
+async function measureAll(targets: Target[], options: Options): Promise<TargetFigures[]> {
+  const n = options.concurrency;
+  await warmUp(targets, n);
+  const run = (name: string, pick: (t: Target) => HttpCall | undefined, c = n) =>
+    phase(name, targets, pick, c, options);
+  const phases = {
+    jsonC1: await run("JSON c=1", (t) => t.calls.json, 1),
+    jsonCN: await run(`JSON c=${n}`, (t) => t.calls.json),
+    streamC1: await run("stream c=1", (t) => t.calls.stream, 1),
+    streamCN: await run(`stream c=${n}`, (t) => t.calls.stream),
+    longCN: await run(`long stream c=${n}`, (t) => t.calls.longStream),
+    // Native Anthropic streams: the gateway relays them through the runtime (direct, passthrough, gateway).
+    messagesCN: await run(`messages stream c=${n}`, (t) => t.calls.messagesStream),
+    messagesLongCN: await run(`messages long stream c=${n}`, (t) => t.calls.messagesLongStream),
+    cachedMissCN: await run(`cached-route miss c=${n}`, (t) => t.calls.cachedMiss),
+    cachedCN: await run(`cached JSON c=${n}`, (t) => t.calls.cached),
+    healthz: await run(`/healthz c=${n}`, (t) => (t.healthz ? HEALTHZ : undefined)),
+  };
+  return targets.map((target) => targetFigures(target, phases));
+}
+
+/** One target's figures from the phases' maps (undefined where it skipped a phase). */
+function targetFigures(target: Target, phases: Record<string, PhaseMap>): TargetFigures {
+  const get = (name: string) => phases[name]?.get(target) as PhaseFigures;
+  const h = phases.healthz?.get(target);
+  const messages = phases.messagesCN?.get(target);
+  const messagesLong = phases.messagesLongCN?.get(target);
+  return {
+    label: target.label,
+    kind: target.kind,
+    jsonC1: get("jsonC1").load,
+    jsonCN: get("jsonCN").load,
+    streamC1: get("streamC1").load,
+    streamCN: get("streamCN").load,
+    cpuUsJson: get("jsonCN").cpuUs,
+    cpuUsJsonRounds: get("jsonCN").cpuUsRounds,
+    cpuUsStream: get("streamCN").cpuUs,
+    longStreamCN: get("longCN").load,
+    cpuUsLongStream: get("longCN").cpuUs,
+    streamEvents: target.events.stream,
+    longStreamEvents: target.events.longStream,
+    messages: messages &&
+      messagesLong && {
+        short: messages.load,
+        cpuUsShort: messages.cpuUs,
+        shortEvents: target.events.messagesStream,
+        long: messagesLong.load,
+        cpuUsLong: messagesLong.cpuUs,
+        longEvents: target.events.messagesLongStream,
+      },
+    peakRssMb: treePeakRssMb(target.pid),
+    healthz: h && { load: h.load, cpuUs: h.cpuUs },
+    cached: phases.cachedCN?.get(target),
+    cachedMiss: phases.cachedMissCN?.get(target),
+    backing: get("jsonCN").backing,
+  };
 }
 
 /** Serves a bundle with workerd and checks it answers chat correctly before any load. */
@@ -347,9 +371,10 @@ async function probed(
   target: Omit<Target, "events">,
   output?: () => string,
 ): Promise<{ target: Target; probe: Probe }> {
-  const seen = await probe({ ...target, events: { stream: 0, longStream: 0 } }, output);
+  const none = { stream: 0, longStream: 0, messagesStream: 0, messagesLongStream: 0 };
+  const seen = await probe({ ...target, events: none }, output);
   return {
-    target: { ...target, events: { stream: seen.streamEvents, longStream: seen.longStreamEvents } },
+    target: { ...target, events: seen.events },
     probe: seen,
   };
 }
@@ -658,7 +683,9 @@ async function main(): Promise<void> {
     };
     console.log(`\n${renderTables(run, figures, extra)}\n`);
     const failed = figures.some((f) =>
-      [f.jsonC1, f.jsonCN, f.streamC1, f.streamCN, f.longStreamCN].some((l) => l.failed > 0),
+      [f.jsonC1, f.jsonCN, f.streamC1, f.streamCN, f.longStreamCN, f.messages?.short, f.messages?.long].some(
+        (l) => (l?.failed ?? 0) > 0,
+      ),
     );
     if (options.write) {
       writeFileSync(join(ROOT, "bench", "RESULTS.md"), renderResults(run, figures, extra));

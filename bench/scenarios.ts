@@ -14,12 +14,19 @@ const BENCH_PLAN = {
   budget_usd_month: 1e9,
 };
 
+/** The dev config's Anthropic model (its route's target is the mock's Anthropic provider). */
+const CLAUDE_MODEL = "claude-sonnet-4-5";
+
+/** The gateway's route to the long Anthropic answer (its provider sends the mock's `x-mock-words`). */
+const CLAUDE_LONG_ROUTE = "claude-long";
+
 /**
- * The dev config (every model on the mock) plus a `gpt-4o-mini-long` route whose provider asks the
- * mock for a long answer, with the bench plan as the only and default plan.
+ * The dev config (every model on the mock) plus `gpt-4o-mini-long` and `claude-long` routes whose
+ * providers ask the mock for a long answer, with the bench plan as the only and default plan.
  */
 export function benchConfig(mockUrl: string): Record<string, unknown> {
   const base = devConfig(mockUrl) as { providers: Record<string, unknown>; routes: Record<string, unknown> };
+  const longWords = { "x-mock-words": String(LONG_STREAM_WORDS) };
   return {
     ...base,
     providers: {
@@ -28,12 +35,14 @@ export function benchConfig(mockUrl: string): Record<string, unknown> {
         kind: "openai",
         base_url: `${mockUrl}/v1`,
         api_key_secret: "MOCK_API_KEY",
-        headers: { "x-mock-words": String(LONG_STREAM_WORDS) },
+        headers: longWords,
       },
+      "mock-anthropic-long": { ...(base.providers["mock-anthropic"] as object), headers: longWords },
     },
     routes: {
       ...base.routes,
       "gpt-4o-mini-long": { targets: [{ provider: "mock-openai-long", model: "gpt-4o-mini" }] },
+      [CLAUDE_LONG_ROUTE]: { targets: [{ provider: "mock-anthropic-long", model: CLAUDE_MODEL }] },
       // The same answers as gpt-4o-mini, through the response cache: the cached phase's hits.
       [CACHED_ROUTE]: { ...(base.routes["gpt-4o-mini"] as object), cache: { ttl_seconds: 86_400 } },
     },
@@ -58,26 +67,32 @@ export interface ChatCalls {
   cached?: HttpCall;
   /** Gateway only: the JSON call to the cached route, each request with a body never sent before (every one a miss). */
   cachedMiss?: HttpCall;
+  /** Direct, passthrough and gateway: a native Anthropic Messages stream (POST /v1/messages), short. */
+  messagesStream?: HttpCall;
+  /** The same, LONG_STREAM_WORDS words long. */
+  messagesLongStream?: HttpCall;
 }
+
+const MESSAGES = [
+  { role: "system", content: "You are the benchmark's assistant." },
+  { role: "user", content: "Say hello to the benchmark in a few short words please" },
+];
 
 /**
  * Chat requests, the same for every target but for the key and how the long answer is asked for:
  * the gateway through its `gpt-4o-mini-long` route, the others with the mock's header.
  */
 export function chatCalls(apiKey: string, viaGateway: boolean): ChatCalls {
-  const messages = [
-    { role: "system", content: "You are the benchmark's assistant." },
-    { role: "user", content: "Say hello to the benchmark in a few short words please" },
-  ];
   const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
   const call = (body: Record<string, unknown>, extraHeaders: Record<string, string> = {}): HttpCall => ({
     method: "POST",
     path: "/v1/chat/completions",
     headers: { ...headers, ...extraHeaders },
-    body: JSON.stringify({ messages, ...body }),
+    body: JSON.stringify({ messages: MESSAGES, ...body }),
     stream: body.stream === true,
   });
   return {
+    ...messagesCalls(apiKey, viaGateway),
     json: call({ model: "gpt-4o-mini", max_tokens: 32 }),
     cached: viaGateway ? call({ model: CACHED_ROUTE, max_tokens: 32, temperature: 0 }) : undefined,
     cachedMiss: viaGateway
@@ -90,6 +105,44 @@ export function chatCalls(apiKey: string, viaGateway: boolean): ChatCalls {
           { model: "gpt-4o-mini", max_tokens: 2 * LONG_STREAM_WORDS, stream: true },
           { "x-mock-words": String(LONG_STREAM_WORDS) },
         ),
+  };
+}
+
+/**
+ * Native Anthropic Messages streams (the gateway relays them through the runtime, no JS per
+ * chunk): the chat's messages with the system prompt where Anthropic wants it, the key in
+ * `x-api-key` (the mock takes any) and the `anthropic-version` the API requires. The long one goes
+ * through the gateway's `claude-long` route, or sends the mock's header.
+ */
+function messagesCalls(
+  apiKey: string,
+  viaGateway: boolean,
+): Pick<ChatCalls, "messagesStream" | "messagesLongStream"> {
+  const [system, ...rest] = MESSAGES;
+  const headers = {
+    "x-api-key": apiKey,
+    "anthropic-version": "2023-06-01",
+    "content-type": "application/json",
+  };
+  const call = (model: string, maxTokens: number, extraHeaders: Record<string, string> = {}): HttpCall => ({
+    method: "POST",
+    path: "/v1/messages",
+    headers: { ...headers, ...extraHeaders },
+    body: JSON.stringify({
+      model,
+      max_tokens: maxTokens,
+      system: system?.content,
+      messages: rest,
+      stream: true,
+    }),
+    stream: true,
+    finalEvent: "event: message_stop",
+  });
+  return {
+    messagesStream: call(CLAUDE_MODEL, 32),
+    messagesLongStream: viaGateway
+      ? call(CLAUDE_LONG_ROUTE, 2 * LONG_STREAM_WORDS)
+      : call(CLAUDE_MODEL, 2 * LONG_STREAM_WORDS, { "x-mock-words": String(LONG_STREAM_WORDS) }),
   };
 }
 

@@ -82,6 +82,15 @@ export interface StreamTranslator {
   upstreamError(): ProviderError | null;
 }
 
+export interface TranslatorOptions {
+  /**
+   * The answer is forwarded natively and only metered (usage, errors, the end): events that carry
+   * nothing but generated text may be kept unread, and read only if `generatedText()` is asked
+   * for (when the provider reported no usage). Their payloads are never framed for anyone.
+   */
+  meterOnly?: boolean;
+}
+
 /** Thrown by a translator for an upstream event it cannot parse; the proxy ends the stream with an error. */
 export class MalformedUpstreamError extends Error {
   constructor(message = "The upstream sent a malformed stream event.") {
@@ -106,7 +115,7 @@ export interface ProviderAdapter {
     ctx: ResponseContext,
   ): { body: Record<string, unknown>; usage: TokenUsage | null };
   /** A fresh translator for one streamed answer. */
-  streamTranslator(endpoint: Endpoint, ctx: ResponseContext): StreamTranslator;
+  streamTranslator(endpoint: Endpoint, ctx: ResponseContext, options?: TranslatorOptions): StreamTranslator;
   /** The upstream's error body, whatever its format, as an OpenAI-shaped error. */
   parseError(status: number, bodyText: string): ProviderError;
 }

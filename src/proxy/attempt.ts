@@ -62,6 +62,7 @@ export function attemptTargets(
         services.meter.costUsd(provider.provider, provider.model, usage, payer),
       ),
       now: services.now,
+      clientGone: c.req.raw.signal,
       fetcher,
       fetchImage,
     });

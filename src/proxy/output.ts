@@ -1,6 +1,6 @@
 import type { TokenUsage } from "../providers";
-import type { StreamFormat } from "../streaming/relay";
 import { sseData } from "../streaming/sse";
+import type { StreamFormat } from "../streaming/stream-end";
 
 /**
  * The shape of the answer the caller gets back. Internally every answer is OpenAI-shaped;

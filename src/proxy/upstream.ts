@@ -11,7 +11,8 @@ import { UnsupportedFeatureError } from "../providers/common/errors";
 import { hasRemoteImages, type ImageFetcher, inlineRemoteImages } from "../providers/gemini";
 import { type AttemptFailure, type AttemptOutcome, classifyStatus, parseRetryAfter } from "../routing";
 import { readText } from "../streaming/read-body";
-import { openRelay, type StreamEnd, type StreamFormat, StreamStartError } from "../streaming/relay";
+import { openRelay } from "../streaming/relay";
+import { type StreamEnd, type StreamFormat, StreamStartError } from "../streaming/stream-end";
 
 /** A successful upstream answer, already in the caller's (OpenAI) shape. */
 export type UpstreamAnswer = JsonAnswer | StreamAnswer;
@@ -54,6 +55,8 @@ export interface CallOptions {
   /** How streamed payloads are framed for the caller. */
   format: StreamFormat;
   now: () => number;
+  /** The incoming request's signal: aborts when the client disconnects. */
+  clientGone?: AbortSignal;
   fetcher: typeof fetch;
   /** Fetches caller-supplied image URLs for a target that needs the bytes (Gemini); SSRF-safe. */
   fetchImage: ImageFetcher;
@@ -141,7 +144,9 @@ async function streamAnswer(
 ): Promise<Outcome> {
   if (!response.body)
     return retryable(502, upstreamError("The upstream sent no stream.", "upstream_empty_stream"));
-  const translator = options.adapter.streamTranslator(options.endpoint, options.context);
+  const translator = options.adapter.streamTranslator(options.endpoint, options.context, {
+    meterOnly: options.format.raw === true,
+  });
   let resolveEnd: (end: StreamEnd) => void = () => {};
   const ended = new Promise<StreamEnd>((resolve) => {
     resolveEnd = resolve;
@@ -154,6 +159,7 @@ async function streamAnswer(
       idleTimeoutMs: options.idleTimeoutMs,
       maxEventBytes: options.maxUpstreamBytes,
       abortUpstream: () => controller.abort(),
+      clientGone: options.clientGone,
       onEnd: resolveEnd,
     });
   } catch (err) {

@@ -28,6 +28,19 @@ export class IdleWatchdog {
     this.waitingSince = null;
   }
 
+  /** One watched wait: what `read` gave, or "idle" when the watchdog cut it short, "error" when it failed. */
+  async watch<T extends object>(read: () => Promise<T>): Promise<T | "idle" | "error"> {
+    this.begin();
+    try {
+      const result = await read();
+      this.end();
+      return this.fired ? "idle" : result;
+    } catch {
+      this.end();
+      return this.fired ? "idle" : "error";
+    }
+  }
+
   /** No more waits: drops the timer. */
   stop(): void {
     this.waitingSince = null;

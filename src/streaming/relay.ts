@@ -1,103 +1,21 @@
-import type { OpenAIErrorBody } from "../errors";
-import { boundedProviderError } from "../providers/common/error-body";
-import {
-  MalformedUpstreamError,
-  type ProviderError,
-  type StreamTranslator,
-  type TokenUsage,
-} from "../providers/types";
+import { MalformedUpstreamError, type ProviderError } from "../providers/types";
 import { joinBytes } from "./bytes";
 import { IdleWatchdog } from "./idle-watchdog";
+import { openNativeRelay } from "./native-relay";
 import { SseSplitter } from "./sse-events";
+import {
+  gatewayCut,
+  providerCut,
+  type ReadState,
+  type RelayOptions,
+  type StreamCut,
+  type StreamEnd,
+  startFailure,
+} from "./stream-end";
 import { UpstreamReader } from "./upstream-reader";
 import { VerbatimReads } from "./verbatim";
 
 const encoder = new TextEncoder();
-
-/** The gateway's own reasons for cutting a started stream short. */
-export type StreamCutCode =
-  | "upstream_stream_interrupted"
-  | "upstream_idle_timeout"
-  | "upstream_malformed_chunk"
-  | "upstream_response_too_large";
-
-/** The usage row's code for a provider's own mid-stream error that came without a code. */
-export const PROVIDER_STREAM_ERROR_CODE = "upstream_stream_error";
-
-/** How a relayed stream ended, reported once. */
-export interface StreamEnd {
-  /** The upstream finished its answer (e.g. `[DONE]`, `message_stop`). */
-  complete: boolean;
-  /** The client went away before the end. */
-  cancelled: boolean;
-  /**
-   * Why the stream was cut short, when it was: a StreamCutCode, or for an error the provider
-   * itself reported mid-stream, its code (`upstream_stream_error` when it gave none).
-   */
-  errorCode: StreamCutCode | (string & {}) | null;
-}
-
-/** How the client's stream is written: OpenAI SSE, or Anthropic events on /v1/messages. */
-export interface StreamFormat {
-  /**
-   * Frames one OpenAI payload for the client (SSE text), possibly rewritten (the usage chunk with
-   * its cost), or null to drop it (the usage chunk the caller did not ask for).
-   */
-  frame(payload: string, usage: TokenUsage | null): string | null;
-  /** The terminal event of a stream cut short, from the OpenAI-shaped error. */
-  fail(error: OpenAIErrorBody): string;
-  /**
-   * Native passthrough: the client gets the upstream's bytes as they came; payloads are only
-   * read (usage, errors) and mark that the answer has started. A provider's own error event then
-   * reaches the client as the provider wrote it, so no second error event is added.
-   */
-  raw?: boolean;
-}
-
-export interface RelayOptions {
-  translator: StreamTranslator;
-  format: StreamFormat;
-  /** Longest silence between upstream chunks before the stream is cut. */
-  idleTimeoutMs: number;
-  /** Most bytes read without completing an event: bounds the parser's buffer (an endless line). */
-  maxEventBytes: number;
-  /** Aborts the upstream request (client gone, timeout). */
-  abortUpstream: () => void;
-  onEnd: (end: StreamEnd) => void;
-}
-
-/** The upstream failed before anything reached the client: safe to fall back to another target. */
-export class StreamStartError extends Error {
-  constructor(
-    readonly code:
-      | "upstream_empty_stream"
-      | "upstream_malformed_chunk"
-      | "upstream_stream_interrupted"
-      | "upstream_response_too_large"
-      | typeof PROVIDER_STREAM_ERROR_CODE,
-    /** The provider's own error, when it reported one before the first byte. */
-    readonly providerError: ProviderError | null = null,
-  ) {
-    super(code);
-    this.name = "StreamStartError";
-  }
-}
-
-const MESSAGES: Record<StreamCutCode, string> = {
-  upstream_stream_interrupted: "The upstream connection ended before the answer was complete.",
-  upstream_idle_timeout: "The upstream stopped sending data before the answer was complete.",
-  upstream_malformed_chunk: "The upstream sent a malformed stream event.",
-  upstream_response_too_large: "The upstream sent a stream event larger than the gateway accepts.",
-};
-
-/** What one upstream read led to. */
-type ReadState = "data" | "done" | "idle" | "error";
-
-/** A started stream's end by error: the code the usage row gets and the error the caller gets. */
-interface StreamCut {
-  code: string;
-  error: OpenAIErrorBody;
-}
 
 /**
  * Relays an upstream SSE body to the client chunk by chunk: each upstream read is parsed,
@@ -108,13 +26,16 @@ interface StreamCut {
  * (Anthropic's `error` event, an OpenAI error chunk), else the gateway's reason.
  *
  * The client's stream is a native IdentityTransformStream written to from here: a JS
- * ReadableStream pulled by the runtime costs ~8 us more CPU per relayed chunk in workerd.
+ * ReadableStream pulled by the runtime costs ~8 us more CPU per relayed chunk in workerd. A
+ * stream the client gets byte for byte (`format.raw`) is not relayed here but forwarded by the
+ * runtime (native-relay.ts): any JS wake-up per event costs ~35 us, the runtime's pipe ~5.
  * @example const body = await openRelay(response.body, { translator, format, idleTimeoutMs, maxEventBytes, abortUpstream, onEnd })
  */
 export async function openRelay(
   upstream: ReadableStream<Uint8Array>,
   options: RelayOptions,
 ): Promise<ReadableStream<Uint8Array>> {
+  if (options.format.raw) return openNativeRelay(upstream, options);
   const source = new UpstreamSource(upstream, options);
   await source.readFirstBytes();
   const output = new IdentityTransformStream();
@@ -145,9 +66,6 @@ class UpstreamSource {
   /** Bytes read since the last complete event (what the parser may be holding). */
   private bytesSinceEvent = 0;
   private eventSeen = false;
-  /** Raw mode: upstream text read before the answer started, held so a failure can still fall back. */
-  private held = "";
-  private started = false;
   private readonly reader: UpstreamReader;
   private readonly decoder = new TextDecoder();
   private readonly verbatim = new VerbatimReads();
@@ -166,7 +84,9 @@ class UpstreamSource {
 
   /** Reads until the first bytes for the client exist; a failure before that throws StreamStartError. */
   async readFirstBytes(): Promise<void> {
-    const failure = this.startFailure(await this.readMore());
+    const first = await this.readMore();
+    const { malformed, oversized, providerError } = this;
+    const failure = startFailure({ started: this.hasPending(), malformed, oversized, providerError }, first);
     if (!failure) return;
     this.stop();
     this.options.abortUpstream();
@@ -179,19 +99,11 @@ class UpstreamSource {
    */
   async readMore(): Promise<ReadState> {
     if (this.complete !== null) return "done";
-    const watchdog = this.watchdog;
-    try {
-      while (!this.hasPending() && !this.malformed && !this.oversized && !this.providerError) {
-        watchdog.begin();
-        const next = await this.reader.read();
-        watchdog.end();
-        if (watchdog.fired) return "idle";
-        if (next.done) return this.endOfBody();
-        this.take(next.value);
-      }
-    } catch {
-      watchdog.end();
-      return watchdog.fired ? "idle" : "error";
+    while (!this.hasPending() && !this.malformed && !this.oversized && !this.providerError) {
+      const next = await this.watchdog.watch(() => this.reader.read());
+      if (next === "idle" || next === "error") return next;
+      if (next.done) return this.endOfBody();
+      this.take(next.value);
     }
     return "data";
   }
@@ -201,7 +113,6 @@ class UpstreamSource {
     this.eventSeen = false;
     const text = this.decoder.decode(bytes, { stream: true });
     this.sse.feed(text);
-    this.passRaw(text);
     this.bytesSinceEvent = this.eventSeen ? 0 : this.bytesSinceEvent + bytes.byteLength;
     if (this.bytesSinceEvent > this.options.maxEventBytes) this.oversized = true;
     this.verbatim.took(bytes, text, this.pending);
@@ -247,36 +158,9 @@ class UpstreamSource {
     this.reader.cancel();
   }
 
-  /** Why the stream cannot start, or null when the client can have its first bytes. */
-  private startFailure(first: ReadState): StreamStartError | null {
-    const empty = !this.hasPending();
-    if (this.oversized && empty) return new StreamStartError("upstream_response_too_large");
-    if (first === "error") return new StreamStartError("upstream_stream_interrupted");
-    if (this.malformed) return new StreamStartError("upstream_malformed_chunk");
-    if (this.providerError && empty) {
-      return new StreamStartError(PROVIDER_STREAM_ERROR_CODE, boundedProviderError(this.providerError));
-    }
-    if (first === "idle") return new StreamStartError("upstream_stream_interrupted");
-    if (first === "done" && empty) return new StreamStartError("upstream_empty_stream");
-    return null;
-  }
-
-  /** Raw mode: the text read goes to the client as it is, once the answer has started. */
-  private passRaw(text: string): void {
-    if (!this.options.format.raw || this.malformed) return;
-    this.held += text;
-    if (!this.started) {
-      if (this.held.length > this.options.maxEventBytes) this.oversized = true;
-      return;
-    }
-    this.pending += this.held;
-    this.held = "";
-  }
-
   private endOfBody(): "done" {
     const rest = this.decoder.decode();
     this.sse.feed(rest);
-    this.passRaw(rest);
     const { payloads, complete } = this.options.translator.finish();
     for (const payload of payloads) this.emit(payload);
     this.complete = complete;
@@ -299,8 +183,6 @@ class UpstreamSource {
   }
 
   private emit(payload: string): void {
-    this.started = true;
-    if (this.options.format.raw) return;
     const framed = this.options.format.frame(payload, this.options.translator.usage());
     if (framed) this.pending += framed;
   }
@@ -363,9 +245,7 @@ class ClientPump {
     await this.flush();
     this.options.abortUpstream();
     this.source.cancel();
-    // A raw stream already carried the provider's own error event.
-    const relayed = this.options.format.raw && this.source.providerError !== null;
-    this.source.pending = relayed ? "" : this.options.format.fail(cut.error);
+    this.source.pending = this.options.format.fail(cut.error);
     await this.flush();
     this.end({ complete: false, cancelled: false, errorCode: cut.code });
     await this.writer.close();
@@ -393,17 +273,4 @@ class ClientPump {
     this.ended = true;
     this.options.onEnd(result);
   }
-}
-
-function gatewayCut(code: StreamCutCode): StreamCut {
-  return { code, error: { error: { message: MESSAGES[code], type: "server_error", param: null, code } } };
-}
-
-/**
- * The provider's own error as the caller gets it (its message, type and code, bounded); its code,
- * when it gave one, is also the usage row's.
- */
-function providerCut(providerError: ProviderError): StreamCut {
-  const { message, type, code, param } = boundedProviderError(providerError);
-  return { code: code ?? PROVIDER_STREAM_ERROR_CODE, error: { error: { message, type, param, code } } };
 }

@@ -16,7 +16,11 @@ export class UpstreamReader {
   private spare: ArrayBuffer | null = null;
   private smallestEvent = Number.POSITIVE_INFINITY;
 
-  constructor(body: ReadableStream<Uint8Array>) {
+  /** `readBytes`: the size of each read's buffer. */
+  constructor(
+    body: ReadableStream<Uint8Array>,
+    private readonly readBytes = READ_BYTES,
+  ) {
     try {
       this.byob = body.getReader({ mode: "byob" });
     } catch {
@@ -28,7 +32,7 @@ export class UpstreamReader {
   /** The next bytes; not an async function: one promise per read, the runtime's own. */
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     if (!this.byob) return (this.plain as ReadableStreamDefaultReader<Uint8Array>).read();
-    const buffer = this.spare ?? new ArrayBuffer(READ_BYTES);
+    const buffer = this.spare ?? new ArrayBuffer(this.readBytes);
     this.spare = null;
     return this.byob.readAtLeast(this.atLeast, new Uint8Array(buffer));
   }
@@ -45,8 +49,13 @@ export class UpstreamReader {
    * buffer is filled again, saving an allocation per read and the garbage collections they cause.
    */
   recycle(bytes: Uint8Array): void {
-    if (bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === READ_BYTES)
+    if (bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength === this.readBytes)
       this.spare = bytes.buffer;
+  }
+
+  /** Whether one read takes every byte that came since the last (a BYOB read), not one chunk. */
+  gathers(): boolean {
+    return this.byob !== null;
   }
 
   cancel(): void {
@@ -54,7 +63,7 @@ export class UpstreamReader {
   }
 }
 
-/** Room for one read: a few events at once, most of a large one. */
+/** Room for one relay read: a few events at once, most of a large one. */
 const READ_BYTES = 4096;
 
 /** Enough to take a split event's rest in one read (the part read with its chunk-size line is smaller). */

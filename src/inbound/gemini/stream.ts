@@ -1,5 +1,5 @@
 import type { OpenAIErrorBody } from "../../errors";
-import type { StreamFormat } from "../../streaming/relay";
+import type { StreamFormat } from "../../streaming/stream-end";
 import { openAIErrorToGemini } from "./error";
 import { finishReasonOf, partsOf, usageMetadataOf } from "./response";
 

@@ -47,9 +47,9 @@ export const anthropicAdapter: ProviderAdapter = {
     return parseMessage(json, ctx);
   },
 
-  streamTranslator(endpoint, ctx) {
+  streamTranslator(endpoint, ctx, options) {
     assertChat(endpoint);
-    return createAnthropicStreamTranslator(ctx);
+    return createAnthropicStreamTranslator(ctx, options);
   },
 
   parseError: errorReader(parseAnthropicErrorBody),

@@ -6,6 +6,7 @@ import {
   type ResponseContext,
   type StreamTranslator,
   type TokenUsage,
+  type TranslatorOptions,
 } from "../types";
 import { parseAnthropicErrorBody } from "./error";
 import { JSON_TOOL_NAME } from "./request";
@@ -27,11 +28,16 @@ type BlockRole =
  * `message_delta` (cumulative output, and any counts it repeats). `[DONE]` follows
  * `message_stop` only; an `error` event ends the answer incomplete and is kept for
  * `upstreamError()`. A data line that is not a JSON object throws `MalformedUpstreamError`.
- * Thinking counts in `generatedText` (it is billed).
+ * Thinking counts in `generatedText` (it is billed). `meterOnly` keeps `content_block_delta`
+ * events unread (most of a stream: parsing them is most of a native stream's metering cost) until
+ * `generatedText` needs them; a malformed one then goes unnoticed (the client had it as it came).
  * @example const translator = createAnthropicStreamTranslator(ctx); translator.push({ event, data })
  */
-export function createAnthropicStreamTranslator(ctx: ResponseContext): StreamTranslator {
-  return new AnthropicStreamTranslator(ctx);
+export function createAnthropicStreamTranslator(
+  ctx: ResponseContext,
+  options: TranslatorOptions = {},
+): StreamTranslator {
+  return new AnthropicStreamTranslator(ctx, options.meterOnly === true);
 }
 
 class AnthropicStreamTranslator implements StreamTranslator {
@@ -44,11 +50,20 @@ class AnthropicStreamTranslator implements StreamTranslator {
   private complete = false;
   private failure: ProviderError | null = null;
   private generated = "";
+  /** meterOnly: the data of content deltas not read yet, in order. */
+  private unread: string[] = [];
 
-  constructor(private readonly ctx: ResponseContext) {}
+  constructor(
+    private readonly ctx: ResponseContext,
+    private readonly meterOnly: boolean,
+  ) {}
 
   push({ event, data }: { event?: string; data: string }): string[] {
     if (this.complete || this.failure) return [];
+    if (this.meterOnly && event === "content_block_delta") {
+      this.unread.push(data);
+      return [];
+    }
     const payload = parseEventData(data);
     if (!payload) throw new MalformedUpstreamError();
     switch (payload.type ?? event) {
@@ -83,6 +98,12 @@ class AnthropicStreamTranslator implements StreamTranslator {
   }
 
   generatedText(): string {
+    const unread = this.unread;
+    this.unread = [];
+    for (const data of unread) {
+      const payload = parseEventData(data);
+      if (payload) this.onBlockDelta(Number(payload.index), (payload.delta ?? {}) as Json);
+    }
     return this.generated;
   }
 
