@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { purgeEntries } from "../cache";
 import type { AppEnv } from "../context";
 import { badRequest } from "../errors";

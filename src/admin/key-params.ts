@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { keyClaimsInputSchema, parseDurationSeconds } from "../auth";
 import { badRequest } from "../errors";
 

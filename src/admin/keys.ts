@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { InvalidKeyClaimsError, type KeyClaimsInput, type MintedKey, mintKey } from "../auth";
 import { ensureTenant } from "../billing/tenant-store";
 import { ownValue } from "../config";

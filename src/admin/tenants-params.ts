@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { keyClaimsInputSchema } from "../auth";
 
 const tenantId = keyClaimsInputSchema.shape.tenant;

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { appendEntry, ledgerView, listEntries, liveBalance, recordedBalance } from "../billing/ledger";
 import { buildStatement, type Statement, statementCsv } from "../billing/statement";
 import { statementHtml } from "../billing/statement-html";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { dropUndefined } from "./drop-undefined";
 import type { KeyIdentity, KeyLimits } from "./types";
 

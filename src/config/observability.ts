@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 const positiveInt = z.number().int().positive();
 /** Names of env bindings (secrets), never their values. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { BillingSchema } from "./billing";
 import { checkDowngrades } from "./downgrades";
 import { ownValue } from "./lookup";

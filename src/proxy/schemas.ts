@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The OpenAI request shapes the gateway checks before spending anything upstream. Objects are

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Anthropic's Messages request (`POST /v1/messages`, and `/v1/messages/count_tokens` where

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The Gemini API's requests (`generateContent`, `streamGenerateContent`, `countTokens`,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The Responses API request (`POST /v1/responses`), checked before anything is spent. Objects are
