@@ -1,4 +1,5 @@
 import { errors, type Redis, type Requester } from "@upstash/redis/cloudflare";
+import { StallBreaker, StoreStalledError } from "./stall-breaker";
 
 /** The script commands the gate sends: the subset of @upstash/redis's client it uses. */
 export interface ScriptRunner {
@@ -52,12 +53,15 @@ interface Queued {
  * auto-pipelining on the gate's hot path: that builds a `Pipeline` object per round trip, whose
  * hundreds of bound methods cost ~60 us of CPU each time in workerd, plus an object per command.
  * Replies come back as Redis sent them (strings are not re-parsed as JSON): the gate's readers
- * accept both forms.
+ * accept both forms. While the store stalls (StallBreaker), a tick's commands are refused at once.
  */
 export class TickPipeline {
   private queued: Queued[] | null = null;
 
-  constructor(private readonly requester: Requester) {}
+  constructor(
+    private readonly requester: Requester,
+    private readonly breaker = new StallBreaker(),
+  ) {}
 
   /** Queues one command (its arguments as strings); it is sent with the rest of this tick's. */
   send<T>(command: string[]): Promise<T> {
@@ -75,8 +79,14 @@ export class TickPipeline {
   private flush(): void {
     const batch = this.queued ?? [];
     this.queued = null;
+    if (!this.breaker.allows()) {
+      const stalled = new StoreStalledError();
+      for (const q of batch) q.reject(stalled);
+      return;
+    }
     this.requester.request<unknown>({ path: ["pipeline"], body: batch.map((q) => q.command) }).then(
       (replies) => {
+        this.breaker.ended();
         const list = replies as unknown as { result?: unknown; error?: string }[];
         batch.forEach((q, i) => {
           const reply = list[i];
@@ -85,6 +95,7 @@ export class TickPipeline {
         });
       },
       (error: unknown) => {
+        this.breaker.ended(error);
         for (const q of batch) q.reject(error);
       },
     );
