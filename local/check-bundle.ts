@@ -1,7 +1,9 @@
 /**
  * `npm run check:bundle` (run by CI before the tests): builds the deploy bundle exactly as
  * `wrangler deploy` would (`--dry-run`), and fails when wrangler's config is invalid (an error, or
- * a warning about wrangler.toml) or when the script outgrows its budget: 600 KiB gzipped, well
+ * a warning about wrangler.toml) or when the script outgrows its budget: 420 KiB gzipped (it is
+ * ~370; `import { z } from "zod"` instead of `import * as z` alone brings back ~80 KiB (gzipped) of zod's
+ * locales: the budget catches it; the issue's ceiling is 600), well
  * under Cloudflare's limits (3 MiB gzipped on the Workers Free plan; 64 MiB uncompressed on every
  * plan, checked too), because an isolate compiles the whole script before its first answer. Static
  * files are Workers static assets, outside the script. SLUICE_BUNDLE_GZIP_LIMIT (bytes) overrides
@@ -17,7 +19,7 @@ import { ROOT } from "./worker";
 const KIB = 1024;
 const MIB = 1024 * KIB;
 /** The script's gzip budget (issue 18: a fast first request after an isolate starts). */
-export const GZIP_BUDGET = 600 * KIB;
+export const GZIP_BUDGET = 420 * KIB;
 export const FREE_PLAN_GZIP_LIMIT = 3 * MIB;
 export const UNCOMPRESSED_LIMIT = 64 * MIB;
 

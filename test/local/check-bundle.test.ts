@@ -24,10 +24,10 @@ function checkBundle(env: Record<string, string>) {
 }
 
 describe("npm run check:bundle", () => {
-  it("passes the real bundle within its 600 KiB gzip budget and reports its size", () => {
+  it("passes the real bundle within its 420 KiB gzip budget and reports its size", () => {
     const { status, output } = checkBundle({});
     expect(status, output).toBe(0);
-    expect(output).toMatch(/KiB gzipped \(budget 600\.0 KiB\): ok/);
+    expect(output).toMatch(/KiB gzipped \(budget 420\.0 KiB\): ok/);
   }, 60_000);
 
   it("fails a bundle over the gzip budget (SLUICE_BUNDLE_GZIP_LIMIT overrides it)", () => {
