@@ -11,7 +11,7 @@ import { UpstreamReader } from "./upstream-reader";
  * started it reads as fast as bytes come (a failure then can still fall back); afterwards its
  * reads are spaced `READ_SPACING_MS` apart, so that the events that came meanwhile are parsed in
  * one wake-up instead of one each. `wake()` ends a pause early (the client's copy is done).
- * @example const meter = new StreamMeter(branch, options); await meter.readFirstBytes(); const state = await meter.run()
+ * @example const meter = new StreamMeter(branch, options, options.abortUpstream); await meter.readFirstBytes(); const state = await meter.run()
  */
 export class StreamMeter {
   malformed = false;
@@ -34,7 +34,7 @@ export class StreamMeter {
 
   /**
    * `cut` ends the stream for a reason the meter found (silence past the idle timeout, an event it
-   * cannot carry on from): it stops the client's copy and aborts the upstream call.
+   * cannot carry on from): it aborts the upstream call, which breaks the client's branch too.
    */
   constructor(
     branch: ReadableStream<Uint8Array>,
