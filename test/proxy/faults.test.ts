@@ -1,5 +1,12 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { clearUpstream, gateway, post, readSse, upstreamRequests } from "../support/gateway";
+import {
+  clearUpstream,
+  gateway,
+  post,
+  readSse,
+  upstreamOnceCancelled,
+  upstreamRequests,
+} from "../support/gateway";
 
 /** A route whose first target misbehaves as `fault` says and whose second is healthy. */
 function withFallback(fault: string) {
@@ -151,11 +158,7 @@ describe("client disconnect", () => {
     await reader.read();
     await reader.cancel();
     await settled;
-    let recorded = await upstreamRequests();
-    for (let i = 0; i < 50 && !recorded[0]?.cancelled; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      recorded = await upstreamRequests();
-    }
+    const recorded = await upstreamOnceCancelled();
     expect(recorded[0]?.cancelled).toBe(true);
     expect(recorded[0]?.completed).toBe(false);
   });

@@ -3,7 +3,13 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { predictMockReply } from "../../local/mock-provider";
 import { tenantKey } from "../inbound/support";
 import { testDb } from "../metering/support";
-import { clearUpstream, gateway, MOCK_URL, upstreamRequests } from "../support/gateway";
+import {
+  clearUpstream,
+  gateway,
+  MOCK_URL,
+  upstreamOnceCancelled,
+  upstreamRequests,
+} from "../support/gateway";
 
 /*
  * Native streams (/v1/messages to an Anthropic target) are forwarded by the runtime, not relayed
@@ -176,11 +182,7 @@ describe("a native stream, forwarded by the runtime", () => {
     client.abort();
     await reader.cancel();
     await settled;
-    let recorded = await upstreamRequests();
-    for (let i = 0; i < 50 && !recorded[0]?.cancelled; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      recorded = await upstreamRequests();
-    }
+    const recorded = await upstreamOnceCancelled();
     expect(recorded[0]).toMatchObject({ cancelled: true, completed: false });
     expect(await rowOf(response.headers.get("x-request-id") ?? "")).toMatchObject({
       status: 499,

@@ -75,6 +75,16 @@ export async function upstreamRequests(): Promise<
   return (await fetch(`${MOCK_URL}/__mock/requests`)).json();
 }
 
+/** What the mock received, once its first request was cancelled (or after ~1 s, as it then stands). */
+export async function upstreamOnceCancelled(): ReturnType<typeof upstreamRequests> {
+  let recorded = await upstreamRequests();
+  for (let i = 0; i < 50 && !recorded[0]?.cancelled; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    recorded = await upstreamRequests();
+  }
+  return recorded;
+}
+
 export async function clearUpstream(): Promise<void> {
   await fetch(`${MOCK_URL}/__mock/clear`, { method: "POST" });
 }
