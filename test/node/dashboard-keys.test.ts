@@ -78,11 +78,19 @@ describe.skipIf(NO_CHROMIUM !== undefined)(
       expect(await row.locator("td").nth(1).textContent()).toBe(tenant);
 
       // The key works; its use shows up in the table (requests, spend, budget left) and the request log.
+      // The usage row is written after the answer (waitUntil): reload until the list has read it.
       expect((await chat(token)).status).toBe(200);
-      await page.evaluate(() =>
-        (globalThis as unknown as { sluiceKeys: { reload(): Promise<unknown> } }).sluiceKeys.reload(),
-      );
-      await expect.poll(() => row.locator("td").nth(5).textContent(), { timeout: 10_000 }).toBe("1");
+      await expect
+        .poll(
+          async () => {
+            await page.evaluate(() =>
+              (globalThis as unknown as { sluiceKeys: { reload(): Promise<unknown> } }).sluiceKeys.reload(),
+            );
+            return row.locator("td").nth(5).textContent();
+          },
+          { timeout: 10_000 },
+        )
+        .toBe("1");
       const left = Number((await row.locator("td").nth(8).textContent())?.replace("$", ""));
       expect(left).toBeGreaterThan(1.9);
       expect(left).toBeLessThan(2);
