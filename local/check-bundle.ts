@@ -2,12 +2,14 @@
  * `npm run check:bundle` (run by CI before the tests): builds the deploy bundle exactly as
  * `wrangler deploy` would (`--dry-run`), and fails when wrangler's config is invalid (an error, or
  * a warning about wrangler.toml) or when the script outgrows its budget: 420 KiB gzipped (it is
- * ~370; `import { z } from "zod"` instead of `import * as z` alone brings back ~80 KiB (gzipped) of zod's
+ * ~390; `import { z } from "zod"` instead of `import * as z` alone brings back ~80 KiB (gzipped) of zod's
  * locales: the budget catches it; the issue's ceiling is 600), well
  * under Cloudflare's limits (3 MiB gzipped on the Workers Free plan; 64 MiB uncompressed on every
  * plan, checked too), because an isolate compiles the whole script before its first answer. Static
- * files are Workers static assets, outside the script. SLUICE_BUNDLE_GZIP_LIMIT (bytes) overrides
- * the budget; SLUICE_WRANGLER_CONFIG checks another wrangler.toml.
+ * files are Workers static assets, outside the script. It also fails when a module meant to load on
+ * first use (LAZY: drizzle, the Neon driver, the admin API) is reachable from the entry by static
+ * imports: its top-level code would then run while every isolate starts. SLUICE_BUNDLE_GZIP_LIMIT
+ * (bytes) overrides the budget; SLUICE_WRANGLER_CONFIG checks another wrangler.toml.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -63,6 +65,42 @@ export function configWarnings(output: string): string[] {
     .map((block) => block.trim());
 }
 
+/**
+ * Modules loaded by dynamic import only (lazily: the admin app, `lazyDatabase`), by input path.
+ * Their top-level code costs ~20 ms before an isolate's first answer when it runs at start.
+ */
+export const LAZY = [/node_modules\/drizzle-orm\//, /node_modules\/@neondatabase\//, /^src\/admin\//];
+
+/** esbuild's metafile, the part read here: each input's imports. */
+interface Metafile {
+  inputs: Record<string, { imports?: { path: string; kind: string }[] }>;
+  outputs: Record<string, { entryPoint?: string }>;
+}
+
+/**
+ * LAZY modules that the entry reaches through static imports, each with the chain that reaches it.
+ * @example eagerLazyModules(JSON.parse(readFileSync("meta.json", "utf8")), "src/index.ts")
+ */
+export function eagerLazyModules(meta: Metafile, entry: string): string[] {
+  const parent = new Map<string, string | null>([[entry, null]]);
+  const queue = [entry];
+  for (let at = queue.shift(); at !== undefined; at = queue.shift()) {
+    for (const { path, kind } of meta.inputs[at]?.imports ?? []) {
+      if (kind !== "import-statement" || parent.has(path)) continue;
+      parent.set(path, at);
+      queue.push(path);
+    }
+  }
+  const chains: string[] = [];
+  for (const module of parent.keys()) {
+    if (!LAZY.some((pattern) => pattern.test(module))) continue;
+    const chain = [module];
+    for (let up = parent.get(module); up; up = parent.get(up)) chain.unshift(up);
+    chains.push(chain.join(" -> "));
+  }
+  return chains;
+}
+
 const kib = (n: number) => `${(n / KIB).toFixed(1)} KiB`;
 
 function main(): void {
@@ -75,6 +113,8 @@ function main(): void {
         "--dry-run",
         "--outdir",
         outdir,
+        "--metafile",
+        `${outdir}.meta.json`,
         ...(process.env.SLUICE_WRANGLER_CONFIG ? ["--config", process.env.SLUICE_WRANGLER_CONFIG] : []),
       ],
       {
@@ -98,9 +138,20 @@ function main(): void {
     const problems = sizeProblems(size, limit);
     const line = `bundle: ${size.files} modules, ${kib(size.raw)}, ${kib(size.gzip)} gzipped (budget ${kib(limit)})`;
     if (problems.length > 0) throw new Error(`${line}\n${problems.join("\n")}`);
-    console.log(`${line}: ok; wrangler's config is valid.`);
+    const meta = JSON.parse(readFileSync(`${outdir}.meta.json`, "utf8")) as Metafile;
+    const eager = Object.values(meta.outputs).flatMap(({ entryPoint }) =>
+      entryPoint ? eagerLazyModules(meta, entryPoint) : [],
+    );
+    if (eager.length > 0)
+      throw new Error(
+        `${line}\nloaded while the isolate starts, meant to load on first use (a static import reaches them):\n${eager.slice(0, 5).join("\n")}`,
+      );
+    console.log(
+      `${line}: ok; drizzle, the Neon driver and the admin API load on first use; wrangler's config is valid.`,
+    );
   } finally {
     rmSync(outdir, { recursive: true, force: true });
+    rmSync(`${outdir}.meta.json`, { force: true });
   }
 }
 

@@ -1,8 +1,6 @@
 import { createApp } from "./app";
-import { reconcileBalances } from "./billing/reconcile";
 import { ConfigError, type GatewayEnv } from "./config";
 import { errorResponse, GatewayError } from "./errors";
-import { purgeExpiredTurns } from "./inbound/responses";
 import { flushSpool } from "./metering";
 import { deliverAlerts } from "./observability";
 import { createServices, type Services } from "./services";
@@ -40,26 +38,32 @@ export default {
   async scheduled(_controller, env, ctx) {
     const { services } = built(env);
     ctx.waitUntil(
+      deliverAlerts({ ...services, fetcher: (input, init) => fetch(input, init) }).catch(() =>
+        services.log("warn", "alert delivery failed; alerts stay queued"),
+      ),
+    );
+    // Postgres' jobs load drizzle here: requests never wait for it while an isolate starts.
+    const [db, { reconcileBalances }, { purgeExpiredTurns }] = await Promise.all([
+      services.db(),
+      import("./billing/reconcile"),
+      import("./inbound/responses/store"),
+    ]);
+    ctx.waitUntil(
       // While Postgres is still down the rows stay spooled for the next run.
-      flushSpool(services.db, services.redis, { log: services.log }).catch(() =>
+      flushSpool(db, services.redis, { log: services.log }).catch(() =>
         services.log("warn", "usage spool flush failed; rows stay spooled"),
       ),
     );
     // Stored Responses API answers past their retention (config `responses.retention_days`).
     ctx.waitUntil(
-      purgeExpiredTurns(services.db, services.now()).catch(() =>
+      purgeExpiredTurns(db, services.now()).catch(() =>
         services.log("warn", "purging expired stored responses failed; the next run retries"),
       ),
     );
     // Tenant state mirrors and prepaid balances: Redis against the Postgres record.
     ctx.waitUntil(
-      reconcileBalances(services.db, services.redis, services.log).catch(() =>
+      reconcileBalances(db, services.redis, services.log).catch(() =>
         services.log("warn", "balance reconciliation failed; the next run retries"),
-      ),
-    );
-    ctx.waitUntil(
-      deliverAlerts({ ...services, fetcher: (input, init) => fetch(input, init) }).catch(() =>
-        services.log("warn", "alert delivery failed; alerts stay queued"),
       ),
     );
   },

@@ -3,7 +3,7 @@ import { createKeyVerifier, importSigningKey, type KeyVerifier, parseJwks, type 
 import { type Billing, createBilling } from "./billing/billed";
 import { type CacheStores, createCacheStores } from "./cache";
 import { type Config, type GatewayEnv, loadConfig, ownValue } from "./config";
-import { createDatabase, type Database } from "./db";
+import { type DatabaseHandle, lazyDatabase } from "./db/lazy";
 import { GatewayError } from "./errors";
 import {
   createGate,
@@ -36,7 +36,8 @@ export interface Services {
   /** The private key the admin API mints with, imported from SLUICE_SIGNING_KEY on first use. */
   signer(): Promise<SigningKey>;
   redis: Redis;
-  db: Database;
+  /** Postgres, opened on first use (never on the hot path: usage rows go in waitUntil). */
+  db: DatabaseHandle;
   gate: Gate;
   /** Revocation for routes that skip the gate (memoised reads). */
   revocations: RevocationCache;
@@ -70,7 +71,7 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
     url: requireBinding(env, "UPSTASH_REDIS_REST_URL"),
     token: requireBinding(env, "UPSTASH_REDIS_REST_TOKEN"),
   });
-  const db = createDatabase(requireBinding(env, "DATABASE_URL"), env.NEON_FETCH_ENDPOINT);
+  const db = lazyDatabase(requireBinding(env, "DATABASE_URL"), env.NEON_FETCH_ENDPOINT);
   const breakers = new CircuitBreakers(config.breaker, now);
   const latency = new LatencyTracker(now);
   // One runner for the gate and the metrics: a tick's commands share one pipeline request.

@@ -25,6 +25,6 @@ export function adminRoutes(): Hono<AppEnv> {
   admin.route("/keys", keyRoutes().onError(rethrowStoreOutage("key")));
   admin.route("/tenants", tenantRoutes().onError(rethrowStoreOutage("tenant")));
   admin.route("/cache", cacheRoutes());
-  admin.route("/", usageRoutes<AppEnv>({ db: (c) => c.get("services").db }));
+  admin.route("/", usageRoutes<AppEnv>({ db: (c) => c.get("services").db() }));
   return admin;
 }

@@ -65,9 +65,9 @@ export function keyRoutes(): Hono<AppEnv> {
     }
     const now = services.now();
     const { minted, signingKid } = await mint(services, claims, expires_in, now);
-    await ensureTenant(services.db, minted.claims.sub, new Date(now));
+    await ensureTenant(await services.db(), minted.claims.sub, new Date(now));
     const row = await insertKey(
-      services.db,
+      await services.db(),
       rowFromClaims(minted.claims, { signingKid, createdAt: new Date(now) }),
     );
     return withToken(c, row, minted.token);
@@ -75,7 +75,7 @@ export function keyRoutes(): Hono<AppEnv> {
 
   keys.get("/", async (c) => {
     const query = parseOrThrow(ListKeysQuery, c.req.query());
-    const { rows, hasMore } = await listKeys(c.get("services").db, query);
+    const { rows, hasMore } = await listKeys(await c.get("services").db(), query);
     return c.json({ object: "list", data: rows.map(keyView), has_more: hasMore });
   });
 
@@ -88,7 +88,7 @@ export function keyRoutes(): Hono<AppEnv> {
     // Redis first: it is what refuses the key. Repeating a DELETE re-asserts the marker. Refused
     // "since 0" rather than since now, so no isolate with a slower clock lets it through.
     await storeRevocation(services, row, 0, now);
-    const revoked = await markRevoked(services.db, row.id, new Date(now));
+    const revoked = await markRevoked(await services.db(), row.id, new Date(now));
     return c.json(keyView(revoked ?? row));
   });
 
@@ -108,7 +108,7 @@ export function keyRoutes(): Hono<AppEnv> {
     // The delayed refusal goes to Redis before the successor is recorded: if it fails, nothing changed.
     await storeRevocation(services, old, graceEndsAt, now);
     const rotation = await recordRotation(
-      services.db,
+      await services.db(),
       old.id,
       new Date(graceEndsAt),
       rowFromClaims(minted.claims, { signingKid, createdAt: new Date(now), rotatedFrom: old.id }),
@@ -184,7 +184,7 @@ async function storeRevocation(
 
 async function existingKey(c: Context<AppEnv>): Promise<ApiKeyRow> {
   const id = c.req.param("id") ?? "";
-  const row = isKeyId(id) ? await findKey(c.get("services").db, id) : null;
+  const row = isKeyId(id) ? await findKey(await c.get("services").db(), id) : null;
   // The id is not echoed: a caller pasting a token into the path must not get it back.
   if (!row) throw notFound("No API key with that id.", "key_not_found");
   return row;

@@ -47,7 +47,7 @@ export function tenantRoutes(): Hono<AppEnv> {
     const services = c.get("services");
     const body = parseOrThrow(CreateTenantBody, await readBody(c.req.raw));
     const now = new Date(services.now());
-    const row = await insertTenant(services.db, {
+    const row = await insertTenant(await services.db(), {
       id: body.id,
       name: body.name ?? null,
       plan: body.plan ?? null,
@@ -63,7 +63,7 @@ export function tenantRoutes(): Hono<AppEnv> {
 
   app.get("/", async (c) => {
     const query = parseOrThrow(ListTenantsQuery, c.req.query());
-    const { rows, hasMore } = await listTenants(c.get("services").db, query.limit);
+    const { rows, hasMore } = await listTenants(await c.get("services").db(), query.limit);
     return c.json({ object: "list", data: rows.map(tenantView), has_more: hasMore });
   });
 
@@ -76,7 +76,7 @@ export function tenantRoutes(): Hono<AppEnv> {
     const now = new Date(services.now());
     const becomesPrepaid = body.billing_mode === "prepaid" && old.billingMode !== "prepaid";
     const row = await updateTenant(
-      services.db,
+      await services.db(),
       old.id,
       {
         name: body.name,
@@ -113,7 +113,7 @@ function moneyRoutes(app: Hono<AppEnv>): void {
     const tenant = await existingTenant(c);
     const [live, recorded] = await Promise.all([
       liveBalance(services.redis, tenant.id),
-      recordedBalance(services.db, tenant.id, tenant.prepaidSince),
+      recordedBalance(await services.db(), tenant.id, tenant.prepaidSince),
     ]);
     return c.json({
       object: "balance",
@@ -129,14 +129,14 @@ function moneyRoutes(app: Hono<AppEnv>): void {
   app.get("/:id/ledger", async (c) => {
     const query = parseOrThrow(LedgerQuery, c.req.query());
     const tenant = await existingTenant(c);
-    const { rows, hasMore } = await listEntries(c.get("services").db, tenant.id, query);
+    const { rows, hasMore } = await listEntries(await c.get("services").db(), tenant.id, query);
     return c.json({ object: "list", data: rows.map(ledgerView), has_more: hasMore });
   });
 
   app.get("/:id/statement", async (c) => {
     const query = parseOrThrow(StatementQuery, c.req.query());
     const tenant = await existingTenant(c);
-    const statement = await buildStatement(c.get("services").db, tenant, query.month);
+    const statement = await buildStatement(await c.get("services").db(), tenant, query.month);
     if (!statement) throw notFound("No such month.", "month_not_found");
     const format = query.format ?? (/\btext\/html\b/i.test(c.req.header("accept") ?? "") ? "html" : "json");
     if (format === "json") return c.json(statement);
@@ -170,7 +170,7 @@ async function append(
 ): Promise<Response> {
   const services = c.get("services");
   const tenant = await existingTenant(c);
-  const { row, created } = await appendEntry(services.db, services.redis, {
+  const { row, created } = await appendEntry(await services.db(), services.redis, {
     tenant: tenant.id,
     kind: entry.kind,
     amountMicros: entry.amount_micros,
@@ -201,7 +201,7 @@ async function mirror(services: Services, row: TenantRow): Promise<void> {
 
 async function existingTenant(c: Context<AppEnv>): Promise<TenantRow> {
   const id = c.req.param("id") ?? "";
-  const row = isTenantId(id) ? await findTenant(c.get("services").db, id) : null;
+  const row = isTenantId(id) ? await findTenant(await c.get("services").db(), id) : null;
   if (!row) throw notFound("No tenant with that id.", "tenant_not_found");
   return row;
 }

@@ -9,7 +9,7 @@ import { aggregateUsage, decodeCursor, encodeCursor, pageUsageRows } from "./usa
 
 export interface UsageRouteDeps<E extends Env = Env> {
   /** Resolved per request (e.g. from the parent app's services), so no client is built until an admin asks. */
-  db: (c: Context<E>) => Database;
+  db: (c: Context<E>) => Promise<Database>;
   /** Milliseconds since the epoch (default Date.now): the default `to` of a range. */
   now?: () => number;
   log?: Log;
@@ -23,7 +23,7 @@ export interface UsageRouteDeps<E extends Env = Env> {
  *   totals: {...}, truncated }`
  * - `GET /usage/export?format=csv&<same filters>` → CSV, one line per request, streamed
  * - `GET /usage/requests?limit=&cursor=&<same filters>` → `{ data: [rows], next_cursor, has_more }`, newest first
- * @example admin.route("/", usageRoutes<AppEnv>({ db: (c) => c.get("services").db }))
+ * @example admin.route("/", usageRoutes<AppEnv>({ db: (c) => c.get("services").db() }))
  */
 export function usageRoutes<E extends Env = Env>(deps: UsageRouteDeps<E>): Hono<E> {
   const app = new Hono<E>();
@@ -31,7 +31,7 @@ export function usageRoutes<E extends Env = Env>(deps: UsageRouteDeps<E>): Hono<
 
   app.get("/usage", async (c) => {
     const params = parseAggregateParams(c.req.query(), now());
-    const result = await aggregateUsage(deps.db(c), params.filters, params.groupBy, params.limit);
+    const result = await aggregateUsage(await deps.db(c), params.filters, params.groupBy, params.limit);
     return c.json({
       object: "usage.aggregate",
       from: params.filters.from.toISOString(),
@@ -45,7 +45,7 @@ export function usageRoutes<E extends Env = Env>(deps: UsageRouteDeps<E>): Hono<
     const { filters } = parseExportParams(c.req.query(), now());
     const name = `usage-${filters.from.toISOString().slice(0, 10)}-${filters.to.toISOString().slice(0, 10)}.csv`;
     // The first page is read here, before any byte is sent: a failing store gets the 503 below.
-    const csv = await usageCsvStream(deps.db(c), filters, undefined, (message, error) =>
+    const csv = await usageCsvStream(await deps.db(c), filters, undefined, (message, error) =>
       deps.log?.("error", message, { error: describe(error) }),
     );
     return new Response(csv, {
@@ -61,7 +61,7 @@ export function usageRoutes<E extends Env = Env>(deps: UsageRouteDeps<E>): Hono<
     const params = parseListParams(c.req.query(), now());
     const after = params.cursor ? decodeCursor(params.cursor) : null;
     // One extra row tells whether another page exists without a count query.
-    const rows = await pageUsageRows(deps.db(c), params.filters, {
+    const rows = await pageUsageRows(await deps.db(c), params.filters, {
       after,
       limit: params.limit + 1,
       order: "desc",

@@ -9,9 +9,7 @@ import type { NativeCall, ProxyRequest } from "../proxy/request";
 import { refuseRevoked } from "../proxy/routes";
 import { type ChatBody, ChatRequest } from "../proxy/schemas";
 import {
-  deleteTurn,
   inputItems,
-  loadTurn,
   MAX_INPUT_ITEMS,
   nativeResponsesOutput,
   type ResponseFrame,
@@ -20,7 +18,6 @@ import {
   responseIdOf,
   responsesApiAdapter,
   responsesRequestToChat,
-  saveTurn,
   translatedResponsesOutput,
 } from "./responses";
 
@@ -52,7 +49,8 @@ export function responsesRoutes(): Hono<AppEnv> {
 
   api.delete("/responses/:id", refuseRevoked(), async (c) => {
     const id = c.req.param("id");
-    if (!(await deleteTurn(c.get("services").db, c.get("caller").tenant, id))) throw responseNotFound(id);
+    const { store, db } = await turnStore(c);
+    if (!(await store.deleteTurn(db, c.get("caller").tenant, id))) throw responseNotFound(id);
     return c.json({ id, object: "response", deleted: true });
   });
 
@@ -74,9 +72,10 @@ async function conversationItems(c: Context<AppEnv>, body: ResponsesBody): Promi
   const previousId = body.previous_response_id;
   if (!previousId) return own;
   const services = c.get("services");
-  const previous = await c
-    .get("timing")
-    .measure("state", () => loadTurn(services.db, c.get("caller").tenant, previousId, services.now()));
+  const previous = await c.get("timing").measure("state", async () => {
+    const { store, db } = await turnStore(c);
+    return store.loadTurn(db, c.get("caller").tenant, previousId, services.now());
+  });
   if (!previous) {
     throw notFound(`Previous response with id '${previousId}' not found.`, "previous_response_not_found");
   }
@@ -169,13 +168,17 @@ function storeOnFinal(c: Context<AppEnv>, body: ResponsesBody, items: Json[]): (
   const services = c.get("services");
   const { tenant, keyId } = c.get("caller");
   return (response) => {
-    const write = saveTurn(
-      services.db,
-      { tenant, keyId },
-      { inputItems: items, response },
-      services.now(),
-      services.config.responses.retention_days,
-    ).catch(() => services.log("warn", "storing a response failed; it cannot be continued or read"));
+    const write = turnStore(c)
+      .then(({ store, db }) =>
+        store.saveTurn(
+          db,
+          { tenant, keyId },
+          { inputItems: items, response },
+          services.now(),
+          services.config.responses.retention_days,
+        ),
+      )
+      .catch(() => services.log("warn", "storing a response failed; it cannot be continued or read"));
     c.executionCtx.waitUntil(write);
   };
 }
@@ -184,9 +187,19 @@ function storeOnFinal(c: Context<AppEnv>, body: ResponsesBody, items: Json[]): (
 async function ownTurn(c: Context<AppEnv>) {
   const services = c.get("services");
   const id = c.req.param("id") ?? "";
-  const turn = await loadTurn(services.db, c.get("caller").tenant, id, services.now());
+  const { store, db } = await turnStore(c);
+  const turn = await store.loadTurn(db, c.get("caller").tenant, id, services.now());
   if (!turn) throw responseNotFound(id);
   return turn;
+}
+
+/**
+ * The stored responses' table and its Postgres client, loaded on first use: drizzle stays out of
+ * an isolate's start (see lazyDatabase).
+ */
+async function turnStore(c: Context<AppEnv>) {
+  const [store, db] = await Promise.all([import("./responses/store"), c.get("services").db()]);
+  return { store, db };
 }
 
 function responseNotFound(id: string) {

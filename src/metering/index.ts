@@ -1,3 +1,4 @@
+export { classifyDbError, type DbFailure } from "./db-errors";
 export {
   DEAD_LETTER_KEY,
   DEAD_LETTER_MAX_ENTRIES,
@@ -5,7 +6,6 @@ export {
   deadLetter,
   pushDeadLetters,
 } from "./dead-letter";
-export { classifyDbError, type DbFailure, insertUsageRows } from "./insert";
 export { createMeter, type MeterOptions } from "./meter";
 export {
   type Cost,

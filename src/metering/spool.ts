@@ -1,8 +1,8 @@
 import type { Redis } from "@upstash/redis/cloudflare";
 import type { Database } from "../db/client";
 import type { Log } from "../log";
+import { classifyDbError, describeDbError, refusalReason } from "./db-errors";
 import { BOUNDED_PUSH, DEAD_LETTER_KEY, DEAD_LETTER_MAX_ENTRIES, deadLetter } from "./dead-letter";
-import { classifyDbError, databaseAnswers, describeDbError, insertUsageRows, refusalReason } from "./insert";
 import { storeIsolating } from "./isolate";
 import { readSpoolEntry, type SpoolEntry, serializeRow, type UsageRow } from "./row";
 
@@ -174,6 +174,8 @@ async function settleBatch(
       );
   }
 
+  // Loaded here, not at the top: the cron alone flushes, and drizzle need not load with the isolate.
+  const { insertUsageRows, databaseAnswers } = await import("./insert");
   const { refused, unsettled, error } = await storeIsolating(
     entries,
     (batch) =>

@@ -2,14 +2,8 @@ import type { Database } from "../db/client";
 import type { Log } from "../log";
 import { sleep, withTimeout } from "../timers";
 import { WindowBatcher } from "../window-batcher";
+import { classifyDbError, describeDbError, isPermanentDbError, refusalReason } from "./db-errors";
 import { deadLetter, pushDeadLetters } from "./dead-letter";
-import {
-  classifyDbError,
-  describeDbError,
-  insertUsageRows,
-  isPermanentDbError,
-  refusalReason,
-} from "./insert";
 import { type Refusal, storeIsolating } from "./isolate";
 import type { Cost } from "./prices";
 import { toUsageRow, type UsageRow } from "./row";
@@ -17,8 +11,8 @@ import { type SpoolRedis, spoolRows } from "./spool";
 import type { UsageRecord } from "./types";
 
 export interface UsageWriterOptions {
-  /** Lazily, so an isolate that never meters never builds a client. */
-  db: Database | (() => Database);
+  /** Lazily, so an isolate that never meters never opens a client (see lazyDatabase). */
+  db: Database | (() => Database | Promise<Database>);
   /** Where rows go when Postgres stays down (and refused rows, as dead letters); null means they are logged and lost. */
   redis: SpoolRedis | null | (() => SpoolRedis | null);
   log: Log;
@@ -56,7 +50,7 @@ export interface UsageWriter {
  */
 export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
   const w: Writer = {
-    db: () => resolve(opts.db),
+    db: async () => resolve(opts.db),
     redis: () => resolve(opts.redis),
     log: opts.log,
     retryDelays: opts.retryDelaysMs ?? [50, 150],
@@ -92,7 +86,7 @@ export function createUsageWriter(opts: UsageWriterOptions): UsageWriter {
 
 /** The writer's settings, its options resolved. */
 interface Writer {
-  db: () => Database;
+  db: () => Promise<Database>;
   redis: () => SpoolRedis | null;
   log: Log;
   retryDelays: number[];
@@ -124,7 +118,7 @@ async function insertWithRetries(w: Writer, rows: UsageRow[]): Promise<void> {
     if (attempt > 0) await sleep(w.retryDelays[attempt - 1] ?? 0);
     try {
       await withTimeout(
-        insertUsageRows(w.db(), rows),
+        insertRows(w, rows),
         w.timeoutMs,
         () => new Error(`usage insert timed out after ${w.timeoutMs} ms`),
       );
@@ -135,6 +129,12 @@ async function insertWithRetries(w: Writer, rows: UsageRow[]): Promise<void> {
     }
   }
   throw lastError;
+}
+
+/** drizzle loads with the first batch (see lazyDatabase), not while the isolate starts. */
+async function insertRows(w: Writer, rows: UsageRow[]): Promise<void> {
+  const [{ insertUsageRows }, db] = await Promise.all([import("./insert"), w.db()]);
+  await insertUsageRows(db, rows);
 }
 
 /** Rows Postgres refused on their own: to the dead-letter list, each with its reason. */

@@ -54,7 +54,7 @@ describe("prepaid tenants while redis-server is stopped", () => {
     });
     // This redis-server keeps nothing across a restart: the tenant's state and balance come back
     // from Postgres on the next cron run, and its requests are metered against them again.
-    const [restored] = (await reconcileBalances(gw.services.db, gw.services.redis, silentLog)).filter(
+    const [restored] = (await reconcileBalances(await gw.services.db(), gw.services.redis, silentLog)).filter(
       (d) => d.tenant === tenant,
     );
     expect(restored?.drift_micros).toBe(0);

@@ -13,7 +13,7 @@ async function reconcile(
     if (level === "warn" && message === "prepaid balance drift" && fields?.tenant === tenant)
       warnings.push(fields);
   };
-  const drifts = await reconcileBalances(gw.services.db, gw.services.redis, log);
+  const drifts = await reconcileBalances(await gw.services.db(), gw.services.redis, log);
   return { drift: drifts.find((d) => d.tenant === tenant), warnings };
 }
 

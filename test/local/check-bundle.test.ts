@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { eagerLazyModules } from "../../local/check-bundle";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "sluice-check-bundle-test-"));
@@ -27,7 +28,9 @@ describe("npm run check:bundle", () => {
   it("passes the real bundle within its 420 KiB gzip budget and reports its size", () => {
     const { status, output } = checkBundle({});
     expect(status, output).toBe(0);
-    expect(output).toMatch(/KiB gzipped \(budget 420\.0 KiB\): ok/);
+    expect(output).toMatch(
+      /KiB gzipped \(budget 420\.0 KiB\): ok; drizzle, the Neon driver and the admin API load on first use/,
+    );
   }, 60_000);
 
   it("fails a bundle over the gzip budget (SLUICE_BUNDLE_GZIP_LIMIT overrides it)", () => {
@@ -49,4 +52,33 @@ describe("npm run check:bundle", () => {
     expect(status).toBe(1);
     expect(output).toMatch(/compatibility_date|config/i);
   }, 60_000);
+});
+
+describe("modules meant to load on first use", () => {
+  const imports = (...paths: [string, string][]) => paths.map(([path, kind]) => ({ path, kind }));
+  const meta = (entryImports: [string, string][]) => ({
+    outputs: { "index.js": { entryPoint: "src/index.ts" } },
+    inputs: {
+      "src/index.ts": { imports: imports(...entryImports) },
+      "src/app.ts": { imports: imports(["src/admin/app.ts", "dynamic-import"]) },
+      "src/metering/writer.ts": {
+        imports: imports(["node_modules/drizzle-orm/index.js", "import-statement"]),
+      },
+    },
+  });
+
+  it("accepts them behind a dynamic import", () => {
+    expect(eagerLazyModules(meta([["src/app.ts", "import-statement"]]), "src/index.ts")).toEqual([]);
+  });
+
+  it("names the chain of static imports that loads one while the isolate starts", () => {
+    const eager = eagerLazyModules(
+      meta([
+        ["src/app.ts", "import-statement"],
+        ["src/metering/writer.ts", "import-statement"],
+      ]),
+      "src/index.ts",
+    );
+    expect(eager).toEqual(["src/index.ts -> src/metering/writer.ts -> node_modules/drizzle-orm/index.js"]);
+  });
 });

@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { usageRoutes } from "../../src/admin/usage";
 import { usageCsvStream } from "../../src/admin/usage-csv";
-import { formatUsd, insertUsageRows, parseUsd, toUsageRow, type UsageRow } from "../../src/metering";
+import { formatUsd, parseUsd, toUsageRow, type UsageRow } from "../../src/metering";
+import { insertUsageRows } from "../../src/metering/insert";
 import { makeRecord, testDb, uniqueTenant } from "./support";
 
 const db = testDb();
-const app = usageRoutes({ db: () => db });
+const app = usageRoutes({ db: async () => db });
 
 // A window in the far future that no other test writes to, different on every run.
 const DAY = 86_400_000;

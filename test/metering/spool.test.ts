@@ -5,12 +5,12 @@ import {
   type DeadLetter,
   deserializeRow,
   flushSpool,
-  insertUsageRows,
   readSpoolEntry,
   SPOOL_KEY,
   spoolRows,
   toUsageRow,
 } from "../../src/metering";
+import { insertUsageRows } from "../../src/metering/insert";
 import { control, countOf, makeRecord, rowsOf, testDb, testRedis, uniqueTenant } from "./support";
 
 const db = testDb();

@@ -1,7 +1,8 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDatabase } from "../../src/db/client";
-import { insertUsageRows, toUsageRow } from "../../src/metering";
+import { toUsageRow } from "../../src/metering";
+import { insertUsageRows } from "../../src/metering/insert";
 import { launchChromium, NO_CHROMIUM, screenshotPath, skipNote } from "./browser";
 
 const gatewayUrl = inject("gatewayUrl");

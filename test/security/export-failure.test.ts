@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EXPORT_FAILED_LINE, usageCsvStream } from "../../src/admin/usage-csv";
-import { insertUsageRows, toUsageRow } from "../../src/metering";
+import { toUsageRow } from "../../src/metering";
+import { insertUsageRows } from "../../src/metering/insert";
 import { ADMIN, callWorker, type ErrorJson } from "../admin/support";
 import { control, makeRecord, testDb, uniqueTenant } from "../metering/support";
 

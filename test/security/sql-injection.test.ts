@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { insertUsageRows, toUsageRow } from "../../src/metering";
+import { toUsageRow } from "../../src/metering";
+import { insertUsageRows } from "../../src/metering/insert";
 import { ADMIN, adminJson, apiKeyRows, callWorker, createKey, type KeyJson, testDb } from "../admin/support";
 import { makeRecord, uniqueTenant } from "../metering/support";
 

@@ -9,4 +9,3 @@ export { nativeResponsesOutput, type OnFinalResponse, translatedResponsesOutput 
 export { inputItems, responsesRequestToChat } from "./request";
 export { type ResponseFrame, responseIdOf } from "./response";
 export { MAX_INPUT_ITEMS, RESPONSE_ID, type ResponsesBody, ResponsesRequest } from "./schema";
-export { deleteTurn, loadTurn, purgeExpiredTurns, type StoredTurn, saveTurn } from "./store";
