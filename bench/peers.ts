@@ -12,7 +12,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { freePort, waitFor } from "../local/net";
 import { type Child, startChild } from "./children";
-import type { HttpCall } from "./load";
+import type { HttpCall, LoadResult } from "./load";
 import { added, int, table } from "./markdown";
 import type { TargetFigures } from "./report";
 
@@ -159,13 +159,32 @@ export function renderPeers(all: TargetFigures[], peers: Peer[]): string {
     over(f.longStreamCN.latency.p99, direct.longStreamCN.latency.p99),
     over(f.streamC1.ttfb.p50, direct.streamC1.ttfb.p50),
   ]);
+  // The same streams on a stream_passthrough route (measured at concurrency N only).
+  const native = gateway.openaiPassthrough;
+  if (native)
+    rows.push([
+      `${gateway.label}, stream_passthrough route`,
+      "",
+      "",
+      over(native.short.latency.p50, direct.streamCN.latency.p50),
+      over(native.short.latency.p99, direct.streamCN.latency.p99),
+      over(native.long.latency.p50, direct.longStreamCN.latency.p50),
+      over(native.long.latency.p99, direct.longStreamCN.latency.p99),
+      "",
+    ]);
   const verdicts = all
     .filter((f) => f.kind === "peer")
-    .map((peer) => {
-      const ok =
-        gateway.streamCN.latency.p50 <= peer.streamCN.latency.p50 &&
-        gateway.longStreamCN.latency.p50 <= peer.longStreamCN.latency.p50;
-      return `- sluice's streams at concurrency N no slower than ${peer.label}'s (p50, short and long): ${ok ? "yes" : "NO"}`;
+    .flatMap((peer) => {
+      const noSlower = (short: LoadResult, long: LoadResult) =>
+        short.latency.p50 <= peer.streamCN.latency.p50 && long.latency.p50 <= peer.longStreamCN.latency.p50;
+      const lines = [
+        `- sluice's streams at concurrency N no slower than ${peer.label}'s (p50, short and long): ${noSlower(gateway.streamCN, gateway.longStreamCN) ? "yes" : "NO"}`,
+      ];
+      if (native)
+        lines.push(
+          `- the same on a stream_passthrough route: ${noSlower(native.short, native.long) ? "yes" : "NO"}`,
+        );
+      return lines;
     });
   const notes = peers.map((p) => `- ${p.label}: ${p.notes.join("; ")}`);
   return `### Beside other gateways (--peers; ms added over the direct upstream; sluice does auth, limits and metering, the peers none)

@@ -139,8 +139,18 @@ interface Target {
 }
 
 /** The stream calls whose SSE events the probe counts. */
-const STREAM_CALLS = ["stream", "longStream", "messagesStream", "messagesLongStream"] as const;
+const STREAM_CALLS = [
+  "stream",
+  "longStream",
+  "messagesStream",
+  "messagesLongStream",
+  "passthroughStream",
+  "passthroughLongStream",
+] as const;
 type StreamEvents = Record<(typeof STREAM_CALLS)[number], number>;
+
+const noEvents = (): StreamEvents =>
+  Object.fromEntries(STREAM_CALLS.map((name) => [name, 0])) as StreamEvents;
 
 /** What the probe saw: the JSON answer, and how many SSE events each stream carried. */
 interface Probe {
@@ -164,7 +174,7 @@ async function probe(target: Target, workerdOutput?: () => string): Promise<Prob
     );
   };
   const json = await checked(target.calls.json);
-  const events: StreamEvents = { stream: 0, longStream: 0, messagesStream: 0, messagesLongStream: 0 };
+  const events = noEvents();
   for (const name of STREAM_CALLS) {
     const call = target.calls[name];
     if (call !== undefined) events[name] = countEvents((await checked(call)).body);
@@ -309,6 +319,9 @@ async function measureAll(targets: Target[], options: Options): Promise<TargetFi
     // Native Anthropic streams: the gateway relays them through the runtime (direct, passthrough, gateway).
     messagesCN: await run(`messages stream c=${n}`, (t) => t.calls.messagesStream),
     messagesLongCN: await run(`messages long stream c=${n}`, (t) => t.calls.messagesLongStream),
+    // The gateway's chat streams on a stream_passthrough route (forwarded by the runtime).
+    passthroughCN: await run(`passthrough stream c=${n}`, (t) => t.calls.passthroughStream),
+    passthroughLongCN: await run(`passthrough long stream c=${n}`, (t) => t.calls.passthroughLongStream),
     cachedMissCN: await run(`cached-route miss c=${n}`, (t) => t.calls.cachedMiss),
     cachedCN: await run(`cached JSON c=${n}`, (t) => t.calls.cached),
     healthz: await run(`/healthz c=${n}`, (t) => (t.healthz ? HEALTHZ : undefined)),
@@ -320,8 +333,13 @@ async function measureAll(targets: Target[], options: Options): Promise<TargetFi
 function targetFigures(target: Target, phases: Record<string, PhaseMap>): TargetFigures {
   const get = (name: string) => phases[name]?.get(target) as PhaseFigures;
   const h = phases.healthz?.get(target);
-  const messages = phases.messagesCN?.get(target);
-  const messagesLong = phases.messagesLongCN?.get(target);
+  const pair = (short: string, long: string, shortEvents: number, longEvents: number) => {
+    const [s, l] = [phases[short]?.get(target), phases[long]?.get(target)];
+    return s && l
+      ? { short: s.load, cpuUsShort: s.cpuUs, shortEvents, long: l.load, cpuUsLong: l.cpuUs, longEvents }
+      : undefined;
+  };
+  const { events } = target;
   return {
     label: target.label,
     kind: target.kind,
@@ -336,15 +354,13 @@ function targetFigures(target: Target, phases: Record<string, PhaseMap>): Target
     cpuUsLongStream: get("longCN").cpuUs,
     streamEvents: target.events.stream,
     longStreamEvents: target.events.longStream,
-    messages: messages &&
-      messagesLong && {
-        short: messages.load,
-        cpuUsShort: messages.cpuUs,
-        shortEvents: target.events.messagesStream,
-        long: messagesLong.load,
-        cpuUsLong: messagesLong.cpuUs,
-        longEvents: target.events.messagesLongStream,
-      },
+    messages: pair("messagesCN", "messagesLongCN", events.messagesStream, events.messagesLongStream),
+    openaiPassthrough: pair(
+      "passthroughCN",
+      "passthroughLongCN",
+      events.passthroughStream,
+      events.passthroughLongStream,
+    ),
     peakRssMb: treePeakRssMb(target.pid),
     healthz: h && { load: h.load, cpuUs: h.cpuUs },
     cached: phases.cachedCN?.get(target),
@@ -371,8 +387,7 @@ async function probed(
   target: Omit<Target, "events">,
   output?: () => string,
 ): Promise<{ target: Target; probe: Probe }> {
-  const none = { stream: 0, longStream: 0, messagesStream: 0, messagesLongStream: 0 };
-  const seen = await probe({ ...target, events: none }, output);
+  const seen = await probe({ ...target, events: noEvents() }, output);
   return {
     target: { ...target, events: seen.events },
     probe: seen,

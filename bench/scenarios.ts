@@ -43,6 +43,12 @@ export function benchConfig(mockUrl: string): Record<string, unknown> {
       ...base.routes,
       "gpt-4o-mini-long": { targets: [{ provider: "mock-openai-long", model: "gpt-4o-mini" }] },
       [CLAUDE_LONG_ROUTE]: { targets: [{ provider: "mock-anthropic-long", model: CLAUDE_MODEL }] },
+      // The chat streams again, forwarded by the runtime (the route's stream_passthrough).
+      [PASSTHROUGH_ROUTE]: { ...(base.routes["gpt-4o-mini"] as object), stream_passthrough: true },
+      [PASSTHROUGH_LONG_ROUTE]: {
+        targets: [{ provider: "mock-openai-long", model: "gpt-4o-mini" }],
+        stream_passthrough: true,
+      },
       // The same answers as gpt-4o-mini, through the response cache: the cached phase's hits.
       [CACHED_ROUTE]: { ...(base.routes["gpt-4o-mini"] as object), cache: { ttl_seconds: 86_400 } },
     },
@@ -54,6 +60,10 @@ export function benchConfig(mockUrl: string): Record<string, unknown> {
     speculative_admission: { enabled: process.env.SLUICE_BENCH_SPECULATION !== "off" },
   };
 }
+
+/** The gateway's routes with `stream_passthrough`: the short and the long chat stream. */
+const PASSTHROUGH_ROUTE = "gpt-4o-mini-passthrough";
+const PASSTHROUGH_LONG_ROUTE = "gpt-4o-mini-long-passthrough";
 
 /** The route whose JSON answers the cached phase repeats (all hits after the first). */
 export const CACHED_ROUTE = "gpt-4o-mini-cached";
@@ -71,6 +81,10 @@ export interface ChatCalls {
   messagesStream?: HttpCall;
   /** The same, LONG_STREAM_WORDS words long. */
   messagesLongStream?: HttpCall;
+  /** Gateway only: the chat stream through a `stream_passthrough` route (forwarded by the runtime). */
+  passthroughStream?: HttpCall;
+  /** The same, LONG_STREAM_WORDS words long. */
+  passthroughLongStream?: HttpCall;
 }
 
 const MESSAGES = [
@@ -99,6 +113,12 @@ export function chatCalls(apiKey: string, viaGateway: boolean): ChatCalls {
       ? uniqueBodies(call({ model: CACHED_ROUTE, max_tokens: 32, temperature: 0 }))
       : undefined,
     stream: call({ model: "gpt-4o-mini", max_tokens: 32, stream: true }),
+    passthroughStream: viaGateway
+      ? call({ model: PASSTHROUGH_ROUTE, max_tokens: 32, stream: true })
+      : undefined,
+    passthroughLongStream: viaGateway
+      ? call({ model: PASSTHROUGH_LONG_ROUTE, max_tokens: 2 * LONG_STREAM_WORDS, stream: true })
+      : undefined,
     longStream: viaGateway
       ? call({ model: "gpt-4o-mini-long", max_tokens: 2 * LONG_STREAM_WORDS, stream: true })
       : call(

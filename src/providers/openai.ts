@@ -8,6 +8,7 @@ import {
   type StreamTranslator,
   type Target,
   type TokenUsage,
+  type TranslatorOptions,
   type UpstreamRequest,
 } from "./types";
 
@@ -45,8 +46,8 @@ export const openaiAdapter: ProviderAdapter = {
     return { body, usage };
   },
 
-  streamTranslator: (endpoint) =>
-    endpoint === "responses" ? createResponsesStreamReader() : createOpenAIStreamTranslator(),
+  streamTranslator: (endpoint, _ctx, options) =>
+    endpoint === "responses" ? createResponsesStreamReader() : createOpenAIStreamTranslator(options),
 
   parseError: errorReader(parseOpenAIErrorBody),
 };
@@ -55,13 +56,21 @@ export const openaiAdapter: ProviderAdapter = {
  * Reads an OpenAI stream as it passes: every chunk goes on as the upstream wrote it, parsed only
  * to check it and to read usage and text. An error chunk (`{"error":{...}}`) ends the answer
  * incomplete and is kept for `upstreamError()`, for the relay to end the caller's stream with.
+ * `meterOnly` (the stream forwarded natively) keeps chunks that cannot hold a usage object or an
+ * error unread until `generatedText` needs them; a malformed one then goes unnoticed (the client
+ * had it as it came).
  * @example const translator = createOpenAIStreamTranslator(); translator.push({ data })
  */
-export function createOpenAIStreamTranslator(): StreamTranslator {
+export function createOpenAIStreamTranslator(options: TranslatorOptions = {}): StreamTranslator {
   let usage: TokenUsage | null = null;
   let complete = false;
   let failure: ProviderError | null = null;
   let text = "";
+  let unread: string[] = [];
+  let parsedOne = false;
+  const read = (chunk: OpenAIChunk) => {
+    for (const choice of chunk.choices ?? []) text += choiceText(choice);
+  };
   return {
     push({ data }) {
       if (failure) return [];
@@ -69,21 +78,53 @@ export function createOpenAIStreamTranslator(): StreamTranslator {
         complete = true;
         return [data];
       }
+      // The first chunk is always read: one that is broken can still fall back.
+      if (options.meterOnly && parsedOne && !mayHaveUsageObject(data) && !data.includes('"error"')) {
+        unread.push(data);
+        return [data];
+      }
       const chunk = parseChunk(data);
+      parsedOne = true;
       if (chunk.error != null) {
         failure = parseOpenAIErrorBody(chunk) ?? UNREADABLE_STREAM_ERROR;
         return [];
       }
       if (chunk.usage) usage = readOpenAIUsage(chunk.usage) ?? usage;
-      for (const choice of chunk.choices ?? []) text += choiceText(choice);
+      read(chunk);
       return [data];
     },
     finish: () => ({ payloads: [], complete }),
     usage: () => usage,
-    generatedText: () => text,
+    generatedText() {
+      for (const data of unread) {
+        try {
+          read(JSON.parse(data) as OpenAIChunk);
+        } catch {
+          // Already with the client as it came: it adds no text.
+        }
+      }
+      unread = [];
+      return text;
+    },
     upstreamError: () => failure,
   };
 }
+
+/**
+ * Whether a chunk's text has a usage object (`"usage":{` or `"usage": {`). Most chunks carry none
+ * (OpenAI sends `"usage":null` on each one), so one scan rules them out without parsing.
+ * @example mayHaveUsageObject('{"choices":[],"usage":{"prompt_tokens":3}}') // true
+ */
+export function mayHaveUsageObject(payload: string): boolean {
+  for (let at = payload.indexOf('"usage":'); at !== -1; at = payload.indexOf('"usage":', at + 8)) {
+    const next = payload.charCodeAt(at + 8);
+    if (next === OPEN_BRACE || (next === SPACE && payload.charCodeAt(at + 9) === OPEN_BRACE)) return true;
+  }
+  return false;
+}
+
+const OPEN_BRACE = 0x7b;
+const SPACE = 0x20;
 
 interface OpenAIChunk {
   error?: unknown;

@@ -1,4 +1,5 @@
 import type { TokenUsage } from "../providers";
+import { mayHaveUsageObject } from "../providers/openai";
 import { sseData } from "../streaming/sse";
 import type { StreamFormat } from "../streaming/stream-end";
 
@@ -38,23 +39,22 @@ export function openaiOutput(includeUsage: boolean): OutputFormat {
 }
 
 /**
- * The usage-only chunk: a usage object and no choices. Cheap test first: most chunks carry no
- * usage object (OpenAI sends `"usage":null` on each one), so one scan of the text rules them out.
+ * OpenAI output on a `stream_passthrough` route, for OpenAI-compatible targets: the stream goes to
+ * the caller as the provider wrote it (forwarded by the runtime), usage chunk included, no `cost`.
+ * @example native: { kind: "openai", adapter: openaiAdapter, body, output: openaiPassthroughOutput(), untranslatable: null }
  */
+export function openaiPassthroughOutput(): OutputFormat {
+  const framed = openaiOutput(true);
+  return {
+    raw: true,
+    stream: (costOf) => ({ ...framed.stream(costOf), frame: () => null, raw: true }),
+    json: (body) => body,
+  };
+}
+
+/** The usage-only chunk: a usage object and no choices. Cheap test first (see mayHaveUsageObject). */
 function isUsageChunk(payload: string): boolean {
   if (!mayHaveUsageObject(payload)) return false;
   const chunk = JSON.parse(payload) as { choices?: unknown[]; usage?: unknown };
   return Boolean(chunk.usage) && (!chunk.choices || chunk.choices.length === 0);
 }
-
-/** Whether the text has `"usage":{` or `"usage": {`. */
-function mayHaveUsageObject(payload: string): boolean {
-  for (let at = payload.indexOf('"usage":'); at !== -1; at = payload.indexOf('"usage":', at + 8)) {
-    const next = payload.charCodeAt(at + 8);
-    if (next === OPEN_BRACE || (next === SPACE && payload.charCodeAt(at + 9) === OPEN_BRACE)) return true;
-  }
-  return false;
-}
-
-const OPEN_BRACE = 0x7b;
-const SPACE = 0x20;

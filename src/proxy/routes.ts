@@ -1,12 +1,15 @@
 import { Hono, type Context as HonoContext, type MiddlewareHandler } from "hono";
 import { modelAllowed } from "../auth";
+import { ownValue } from "../config";
 import type { AppEnv } from "../context";
 import { invalidApiKey, notFound } from "../errors";
 import { tenantSuspended } from "../limits";
 import type { Endpoint } from "../providers";
+import { openaiAdapter } from "../providers/openai";
 import { readJsonBody } from "./body";
 import { proxy } from "./handler";
-import { openaiOutput } from "./output";
+import { openaiOutput, openaiPassthroughOutput } from "./output";
+import type { NativeCall } from "./request";
 import { ChatRequest, CompletionRequest, EmbeddingRequest } from "./schemas";
 
 /**
@@ -67,7 +70,25 @@ function proxyParsed(
 ): Promise<Response> {
   const streamOptions = body.stream_options as { include_usage?: boolean } | null | undefined;
   const output = openaiOutput(streamOptions?.include_usage === true);
-  return proxy(c, { endpoint, body, stream: body.stream === true, output }, c.get("timing"));
+  const stream = body.stream === true;
+  const native = stream && endpoint === "chat" ? passthroughCall(c, body) : undefined;
+  return proxy(c, { endpoint, body, stream, output, native }, c.get("timing"));
+}
+
+/**
+ * On a `stream_passthrough` route, OpenAI-compatible targets stream to the caller natively (the
+ * runtime forwards the provider's bytes); targets of other kinds still get the translation.
+ */
+function passthroughCall(c: Context, body: Record<string, unknown>): NativeCall | undefined {
+  const route = ownValue(c.get("services").config.routes, body.model as string);
+  if (!route?.stream_passthrough) return undefined;
+  return {
+    kind: "openai",
+    adapter: openaiAdapter,
+    body,
+    output: openaiPassthroughOutput(),
+    untranslatable: null,
+  };
 }
 
 /**

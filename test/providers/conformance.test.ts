@@ -193,6 +193,16 @@ for (const kind of ["openai", "anthropic", "gemini"] as const) {
             expect(translator.upstreamError()).toEqual(f.expectedUpstreamError ?? null);
           };
           it(title, () => check([]));
+          // A stream forwarded natively is only metered: the same usage, end, text and error.
+          it(`${title} (meterOnly)`, () => {
+            const translator = adapter.streamTranslator(f.endpoint ?? "chat", CONTEXT, { meterOnly: true });
+            const run = replay(translator, body, []);
+            expect(run.complete).toBe(f.expectedComplete);
+            expect(run.usage).toEqual(f.expectedUsage);
+            if (f.expectedGeneratedText !== undefined)
+              expect(run.generatedText).toBe(f.expectedGeneratedText);
+            expect(translator.upstreamError()).toEqual(f.expectedUpstreamError ?? null);
+          });
           it(`${title} (split at arbitrary byte boundaries)`, () => {
             fc.assert(fc.property(cutsOf(body), check), { numRuns: 60 });
           });
