@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { predictMockReply } from "../../local/mock-provider";
 import { tenantKey } from "../inbound/support";
 import { testDb } from "../metering/support";
-import { clearUpstream, gateway, MOCK_URL, readSse } from "../support/gateway";
+import { clearUpstream, gateway, MOCK_URL, openaiClient, readSse } from "../support/gateway";
 
 /*
  * A `stream_passthrough` route: streamed Chat Completions to an OpenAI-compatible target are
@@ -84,6 +84,23 @@ describe("a stream_passthrough route", () => {
       completion_tokens: reply.usage.outputTokens,
       usage_source: "provider",
     });
+  });
+
+  it("serves the official openai SDK unchanged: the text, then the usage chunk it did not ask for", async () => {
+    const stream = await openaiClient(gw, key).chat.completions.create({
+      model: "fast",
+      stream: true,
+      messages: [{ role: "user", content: MESSAGES[0]?.content ?? "" }],
+    });
+    let text = "";
+    let usage: unknown = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      usage = chunk.usage ?? usage;
+    }
+    const reply = predictMockReply("openai-chat", { model: "gpt-4o-mini+words=120", messages: MESSAGES });
+    expect(text).toBe(reply.text);
+    expect(usage).toMatchObject({ completion_tokens: reply.usage.outputTokens });
   });
 
   it("meters the same tokens as the relayed route", async () => {
