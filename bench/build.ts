@@ -27,6 +27,8 @@ export function buildPassthrough(root: string, outdir: string): Promise<Bundle> 
       `main = ${JSON.stringify(join(root, "bench", "passthrough.ts"))}`,
       `compatibility_date = ${JSON.stringify(date)}`,
       `compatibility_flags = ${JSON.stringify(flags)}`,
+      // As the gateway's wrangler.toml: no __name() wrappers.
+      "keep_names = false",
       "",
     ].join("\n"),
   );
