@@ -67,7 +67,7 @@ export function configWarnings(output: string): string[] {
 
 /**
  * Modules loaded by dynamic import only (lazily: the admin app, `lazyDatabase`), by input path.
- * Their top-level code costs ~20 ms before an isolate's first answer when it runs at start.
+ * Their top-level code costs ~10 ms before an isolate's first answer when it runs at start.
  */
 export const LAZY = [/node_modules\/drizzle-orm\//, /node_modules\/@neondatabase\//, /^src\/admin\//];
 

@@ -36,7 +36,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   for (const prefix of ["/v1/*", "/v1beta/*"]) app.use(prefix, state);
 
   // The admin API and dashboard (and drizzle, their tables) load with the first /admin request:
-  // ~20 ms less before an isolate's first answer. That app has the same state and error answers.
+  // ~10 ms less before an isolate's first answer. That app has the same state and error answers.
   const admin = lazily(() => import("./admin/app").then((module) => module.createAdminApp(services)));
   app.all("/admin/*", async (c) => (await admin()).fetch(c.req.raw, c.env, executionContext(c)));
   mountApis(app);

@@ -6,7 +6,7 @@ export type DatabaseHandle = () => Promise<Database>;
 
 /**
  * Opens the drizzle/Neon client on first use: the driver, drizzle and the table definitions load
- * then, not while an isolate starts, where they cost ~20 ms before its first answer. Nothing on
+ * then, not while an isolate starts (with the admin API, ~10 ms before its first answer). Nothing on
  * the hot path waits for Postgres anyway: usage rows are written in waitUntil, and the admin API
  * and the cron come later.
  * @example const db = lazyDatabase(env.DATABASE_URL); await insertUsageRows(await db(), rows)
