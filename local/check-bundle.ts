@@ -7,7 +7,7 @@
  * under Cloudflare's limits (3 MiB gzipped on the Workers Free plan; 64 MiB uncompressed on every
  * plan, checked too), because an isolate compiles the whole script before its first answer. Static
  * files are Workers static assets, outside the script. It also fails when a module meant to load on
- * first use (LAZY: drizzle, the Neon driver, the admin API) is reachable from the entry by static
+ * first use (LAZY: drizzle, the Neon driver, OpenTelemetry, the admin API) is reachable from the entry by static
  * imports: its top-level code would then run while every isolate starts. SLUICE_BUNDLE_GZIP_LIMIT
  * (bytes) overrides the budget; SLUICE_WRANGLER_CONFIG checks another wrangler.toml.
  */
@@ -66,10 +66,15 @@ export function configWarnings(output: string): string[] {
 }
 
 /**
- * Modules loaded by dynamic import only (lazily: the admin app, `lazyDatabase`), by input path.
+ * Modules loaded by dynamic import only (lazily: the admin app, `lazyDatabase`, tracing), by input path.
  * Their top-level code costs ~10 ms before an isolate's first answer when it runs at start.
  */
-export const LAZY = [/node_modules\/drizzle-orm\//, /node_modules\/@neondatabase\//, /^src\/admin\//];
+export const LAZY = [
+  /node_modules\/drizzle-orm\//,
+  /node_modules\/@neondatabase\//,
+  /node_modules\/@opentelemetry\//,
+  /^src\/admin\//,
+];
 
 /** esbuild's metafile, the part read here: each input's imports. */
 interface Metafile {
@@ -147,7 +152,7 @@ function main(): void {
         `${line}\nloaded while the isolate starts, meant to load on first use (a static import reaches them):\n${eager.slice(0, 5).join("\n")}`,
       );
     console.log(
-      `${line}: ok; drizzle, the Neon driver and the admin API load on first use; wrangler's config is valid.`,
+      `${line}: ok; drizzle, the Neon driver, OpenTelemetry and the admin API load on first use; wrangler's config is valid.`,
     );
   } finally {
     rmSync(outdir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import { type CacheStores, createCacheStores } from "./cache";
 import { type Config, type GatewayEnv, loadConfig, ownValue } from "./config";
 import { type DatabaseHandle, lazyDatabase } from "./db/lazy";
 import { GatewayError } from "./errors";
+import { lazily } from "./lazy";
 import {
   createGate,
   createLimitsRedis,
@@ -16,7 +17,7 @@ import type { Gate } from "./limits/types";
 import { consoleLog, type Log } from "./log";
 import { createMeter, createUsageWriter, type Meter } from "./metering";
 import { createMetrics, type Metrics } from "./metrics";
-import { createBreakerPublisher, createTracing, type Tracing } from "./observability";
+import { createBreakerPublisher, type Tracing } from "./observability";
 import { type BreakerTransition, CircuitBreakers, createLatencyPublisher, LatencyTracker } from "./routing";
 import { sleep } from "./timers";
 
@@ -48,8 +49,11 @@ export interface Services {
   metrics: Metrics;
   /** Response-cache stores waiting to ride the next settlement batch. */
   cacheStores: CacheStores;
-  /** OpenTelemetry traces; null unless `tracing.otlp_endpoint` is configured. */
-  tracing: Tracing | null;
+  /**
+   * OpenTelemetry traces, loaded on first use (the SDK stays out of an isolate's start); null
+   * unless `tracing.otlp_endpoint` is configured.
+   */
+  tracing: (() => Promise<Tracing | null>) | null;
   breakers: CircuitBreakers;
   /** Recent latency per target (`fastest` routes), shared with the settlement batches. */
   latency: LatencyTracker;
@@ -111,14 +115,7 @@ export function createServices(env: GatewayEnv, overrides: ServiceOverrides = {}
     billing,
     metrics,
     cacheStores,
-    tracing: createTracing({
-      config: config.tracing,
-      headers: collectorHeaders(env, config.tracing.headers_secret),
-      // Not `fetcher`: tests count upstream calls through it.
-      fetcher: (input, init) => fetch(input, init),
-      now,
-      log,
-    }),
+    tracing: lazyTracing(env, config, now, log),
     breakers,
     latency,
     // Shared state, the openings counter and the alert: one script per transition.
@@ -146,6 +143,24 @@ function keyVerifier(env: GatewayEnv, config: Config, now: () => number): KeyVer
 }
 
 /** The collector's extra headers: a JSON object of strings in the named secret, else none. */
+/** The OpenTelemetry SDK, loaded with the first traced request; null when tracing is not configured. */
+function lazyTracing(env: GatewayEnv, config: Config, now: () => number, log: Log): Services["tracing"] {
+  if (!config.tracing.otlp_endpoint) return null;
+  const headers = collectorHeaders(env, config.tracing.headers_secret);
+  return lazily(() =>
+    import("./observability/tracing").then((module) =>
+      module.createTracing({
+        config: config.tracing,
+        headers,
+        // Not `fetcher`: tests count upstream calls through it.
+        fetcher: (input, init) => fetch(input, init),
+        now,
+        log,
+      }),
+    ),
+  );
+}
+
 function collectorHeaders(env: GatewayEnv, secret: string | undefined): Record<string, string> {
   const raw = secret ? env[secret] : undefined;
   if (typeof raw !== "string") return {};

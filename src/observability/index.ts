@@ -7,4 +7,6 @@
 export { type BreakerPublisher, createBreakerPublisher } from "./breaker-alerts";
 export { ALERT_RETRY_KEY, type DeliveryOptions, deliverAlerts } from "./deliver";
 export { signatureHeader } from "./sign";
-export { createTracing, type RequestTrace, type Tracing, type TracingOptions } from "./tracing";
+// createTracing is imported where tracing is configured (services.ts): the OpenTelemetry SDK then
+// loads on first use, not in every isolate.
+export type { RequestTrace, Tracing, TracingOptions } from "./tracing";

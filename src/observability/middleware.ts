@@ -9,7 +9,9 @@ import type { AppEnv } from "../context";
  */
 export function traceRequests(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const tracing = c.get("services").tracing;
+    const loadTracing = c.get("services").tracing;
+    if (!loadTracing) return next();
+    const tracing = await loadTracing();
     if (!tracing) return next();
     const trace = tracing.start({
       headers: c.req.raw.headers,

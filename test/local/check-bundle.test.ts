@@ -29,7 +29,7 @@ describe("npm run check:bundle", () => {
     const { status, output } = checkBundle({});
     expect(status, output).toBe(0);
     expect(output).toMatch(
-      /KiB gzipped \(budget 420\.0 KiB\): ok; drizzle, the Neon driver and the admin API load on first use/,
+      /KiB gzipped \(budget 420\.0 KiB\): ok; drizzle, the Neon driver, OpenTelemetry and the admin API load on first use/,
     );
   }, 60_000);
 
