@@ -3,7 +3,14 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { predictMockReply } from "../../local/mock-provider";
 import { tenantKey } from "../inbound/support";
 import { testDb } from "../metering/support";
-import { clearUpstream, gateway, MOCK_URL, openaiClient, readSse } from "../support/gateway";
+import {
+  clearUpstream,
+  gateway,
+  MOCK_URL,
+  openaiClient,
+  readSse,
+  upstreamRequests,
+} from "../support/gateway";
 
 /*
  * A `stream_passthrough` route: streamed Chat Completions to an OpenAI-compatible target are
@@ -21,6 +28,7 @@ const gw = gateway({
     fast: passthrough("mock", "gpt-4o-mini+words=120"),
     "fast-drop": passthrough("mock", "gpt-4o-mini+fault=drop-after-4"),
     "fast-claude": passthrough("mock-anthropic", "claude-sonnet-4-5"),
+    "fast-cached": { ...passthrough("mock", "gpt-4o-mini"), cache: { ttl_seconds: 60 } },
     relayed: { targets: [{ provider: "mock", model: "gpt-4o-mini+words=120" }], retries: 0 },
   },
 });
@@ -124,6 +132,16 @@ describe("a stream_passthrough route", () => {
     const chunks = events.slice(0, -1).map((data) => JSON.parse(data) as { object: string; usage?: unknown });
     expect(chunks.every((chunk) => chunk.object === "chat.completion.chunk")).toBe(true);
     expect(chunks.some((chunk) => chunk.usage)).toBe(false);
+  });
+
+  it("is never stored by the response cache (the provider's bytes are not an OpenAI-shaped entry)", async () => {
+    const body = { temperature: 0, messages: [{ role: "user", content: `cache ${crypto.randomUUID()}` }] };
+    for (let i = 0; i < 2; i++) {
+      const response = await gw.fetch("/v1/chat/completions", ask("fast-cached", key, body));
+      expect(response.headers.get("x-sluice-cache")).toBe("BYPASS");
+      expect(await response.text()).toContain("data: [DONE]");
+    }
+    expect(await upstreamRequests()).toHaveLength(2);
   });
 
   it("a provider dropping the stream breaks the caller's body (no [DONE]); the row says why", async () => {
