@@ -1,11 +1,4 @@
-import {
-  gatewayCut,
-  providerCut,
-  type ReadState,
-  type RelayOptions,
-  type StreamCut,
-  type StreamEnd,
-} from "./stream-end";
+import { type RelayOptions, type StreamEnd, streamCut } from "./stream-end";
 import { StreamMeter } from "./stream-meter";
 
 /**
@@ -60,19 +53,13 @@ function watch(meter: StreamMeter, options: RelayOptions): void {
   options.clientGone?.addEventListener("abort", leave);
   meter.run().then(
     (state) => {
-      const cut = cutOf(meter, state);
-      end({ complete: cut === null, cancelled: false, errorCode: cut?.code ?? null });
+      const cut = streamCut(meter, state);
+      end({
+        complete: cut === null && meter.complete === true,
+        cancelled: false,
+        errorCode: cut?.code ?? null,
+      });
     },
     () => end({ complete: false, cancelled: false, errorCode: "upstream_stream_interrupted" }),
   );
-}
-
-/** Why the stream ended short, from what the meter saw, or null for a complete answer. */
-function cutOf(meter: StreamMeter, state: ReadState): StreamCut | null {
-  if (meter.malformed) return gatewayCut("upstream_malformed_chunk");
-  if (meter.oversized) return gatewayCut("upstream_response_too_large");
-  if (meter.providerError) return providerCut(meter.providerError);
-  if (state === "idle") return gatewayCut("upstream_idle_timeout");
-  if (state === "error" || !meter.complete) return gatewayCut("upstream_stream_interrupted");
-  return null;
 }

@@ -4,13 +4,12 @@ import { IdleWatchdog } from "./idle-watchdog";
 import { openNativeRelay } from "./native-relay";
 import { SseSplitter } from "./sse-events";
 import {
-  gatewayCut,
-  providerCut,
   type ReadState,
   type RelayOptions,
   type StreamCut,
   type StreamEnd,
   startFailure,
+  streamCut,
 } from "./stream-end";
 import { UpstreamReader } from "./upstream-reader";
 import { VerbatimReads } from "./verbatim";
@@ -214,25 +213,10 @@ class ClientPump {
       if (this.ended) return;
       const state = await this.source.readMore();
       if (this.ended) return;
-      const cut = this.cutOf(state);
+      const cut = streamCut(this.source, state);
       if (cut) return this.failStream(cut);
       if (state === "done") return this.completeStream();
     }
-  }
-
-  /** Why the stream must end now with an error event, or null to go on. */
-  private cutOf(state: ReadState): StreamCut | null {
-    const source = this.source;
-    if (source.malformed) return gatewayCut("upstream_malformed_chunk");
-    if (source.oversized) return gatewayCut("upstream_response_too_large");
-    if (source.providerError) {
-      source.emitTrailing();
-      return providerCut(source.providerError);
-    }
-    if (state === "idle") return gatewayCut("upstream_idle_timeout");
-    if (state === "error") return gatewayCut("upstream_stream_interrupted");
-    if (state === "done" && !source.complete) return gatewayCut("upstream_stream_interrupted");
-    return null;
   }
 
   private async completeStream(): Promise<void> {
@@ -242,6 +226,8 @@ class ClientPump {
   }
 
   private async failStream(cut: StreamCut): Promise<void> {
+    // The provider's own error: what its translator still holds (the usage so far) goes first.
+    if (cut.byProvider) this.source.emitTrailing();
     await this.flush();
     this.options.abortUpstream();
     this.source.cancel();

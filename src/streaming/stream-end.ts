@@ -96,19 +96,46 @@ export type ReadState = "data" | "done" | "idle" | "error";
 export interface StreamCut {
   code: string;
   error: OpenAIErrorBody;
+  /** The provider reported it (an error event of its own), rather than the gateway deciding it. */
+  byProvider: boolean;
 }
 
-export function gatewayCut(code: StreamCutCode): StreamCut {
-  return { code, error: { error: { message: MESSAGES[code], type: "server_error", param: null, code } } };
+function gatewayCut(code: StreamCutCode): StreamCut {
+  const error = { error: { message: MESSAGES[code], type: "server_error", param: null, code } };
+  return { code, error, byProvider: false };
 }
 
 /**
  * The provider's own error as the caller gets it (its message, type and code, bounded); its code,
  * when it gave one, is also the usage row's.
  */
-export function providerCut(providerError: ProviderError): StreamCut {
+function providerCut(providerError: ProviderError): StreamCut {
   const { message, type, code, param } = boundedProviderError(providerError);
-  return { code: code ?? PROVIDER_STREAM_ERROR_CODE, error: { error: { message, type, param, code } } };
+  const error = { error: { message, type, param, code } };
+  return { code: code ?? PROVIDER_STREAM_ERROR_CODE, error, byProvider: true };
+}
+
+/** What a relay has seen of a started stream, as far as how it ends goes. */
+export interface SeenState {
+  malformed: boolean;
+  oversized: boolean;
+  providerError: ProviderError | null;
+  /** Set once the upstream body ended: whether its answer was complete. */
+  complete: boolean | null;
+}
+
+/**
+ * Why a started stream must end with an error now, or null while it goes on (`data`) or when it
+ * ended complete: the same answer for both relays.
+ */
+export function streamCut(seen: SeenState, state: ReadState): StreamCut | null {
+  if (seen.malformed) return gatewayCut("upstream_malformed_chunk");
+  if (seen.oversized) return gatewayCut("upstream_response_too_large");
+  if (seen.providerError) return providerCut(seen.providerError);
+  if (state === "idle") return gatewayCut("upstream_idle_timeout");
+  if (state === "error" || (state === "done" && !seen.complete))
+    return gatewayCut("upstream_stream_interrupted");
+  return null;
 }
 
 /** What a relay has seen of a stream when its first reads are done. */
