@@ -36,6 +36,15 @@ const CALLS: [string, (model: string) => Promise<Response>][] = [
     (model) =>
       gw.fetch("/v1/chat/completions", post({ model, messages: [{ role: "user", content: "hi" }] }, KEY)),
   ],
+  [
+    // A streamed chat looks its route up first for `stream_passthrough`.
+    "chat stream",
+    (model) =>
+      gw.fetch(
+        "/v1/chat/completions",
+        post({ model, stream: true, messages: [{ role: "user", content: "hi" }] }, KEY),
+      ),
+  ],
   ["completions", (model) => gw.fetch("/v1/completions", post({ model, prompt: "hi" }, KEY))],
   ["embeddings", (model) => gw.fetch("/v1/embeddings", post({ model, input: "hi" }, KEY))],
   [
