@@ -19,6 +19,11 @@ export function devConfig(mockUrl: string): Record<string, unknown> {
     routes: {
       "gpt-4o-mini": { targets: [{ provider: "mock-openai", model: "gpt-4o-mini" }] },
       "gpt-4.1": { targets: [{ provider: "mock-openai", model: "gpt-4.1" }] },
+      // Its streams are forwarded by the runtime as the provider sent them (README "Streaming").
+      "gpt-4o-mini-passthrough": {
+        targets: [{ provider: "mock-openai", model: "gpt-4o-mini" }],
+        stream_passthrough: true,
+      },
       "text-embedding-3-small": { targets: [{ provider: "mock-openai", model: "text-embedding-3-small" }] },
       "deepseek-chat": { targets: [{ provider: "mock-deepseek", model: "deepseek-chat" }] },
       "claude-sonnet-4-5": { targets: [{ provider: "mock-anthropic", model: "claude-sonnet-4-5" }] },
