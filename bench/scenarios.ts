@@ -43,8 +43,8 @@ export function benchConfig(mockUrl: string): Record<string, unknown> {
       ...base.routes,
       "gpt-4o-mini-long": { targets: [{ provider: "mock-openai-long", model: "gpt-4o-mini" }] },
       [CLAUDE_LONG_ROUTE]: { targets: [{ provider: "mock-anthropic-long", model: CLAUDE_MODEL }] },
-      // The chat streams again, forwarded by the runtime (the route's stream_passthrough).
-      [PASSTHROUGH_ROUTE]: { ...(base.routes["gpt-4o-mini"] as object), stream_passthrough: true },
+      // The long chat stream again, forwarded by the runtime (stream_passthrough, as the dev
+      // config's PASSTHROUGH_ROUTE for the short one).
       [PASSTHROUGH_LONG_ROUTE]: {
         targets: [{ provider: "mock-openai-long", model: "gpt-4o-mini" }],
         stream_passthrough: true,
@@ -61,7 +61,7 @@ export function benchConfig(mockUrl: string): Record<string, unknown> {
   };
 }
 
-/** The gateway's routes with `stream_passthrough`: the short and the long chat stream. */
+/** The gateway's routes with `stream_passthrough`: the short (the dev config's) and the long chat stream. */
 const PASSTHROUGH_ROUTE = "gpt-4o-mini-passthrough";
 const PASSTHROUGH_LONG_ROUTE = "gpt-4o-mini-long-passthrough";
 
