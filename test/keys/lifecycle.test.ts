@@ -33,7 +33,11 @@ describe("mint → call", () => {
     const { key } = await createKey(callWorker, { models: ["gpt-4o*"] });
     const res = await callWorker("/v1/models", models(key));
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual(["gpt-4o-mini"]);
+    // The dev config's routes that match the glob, and no other.
+    expect(((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toEqual([
+      "gpt-4o-mini",
+      "gpt-4o-mini-passthrough",
+    ]);
     expect((await callWorker("/v1/models/gpt-4o-mini", { headers: { "x-api-key": key } })).status).toBe(200);
   });
 
