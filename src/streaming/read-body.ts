@@ -12,6 +12,9 @@ export interface ReadDeadline {
  * absent or lie): the stream is cancelled and `tooLarge()` is thrown. With a `deadline`, a body
  * that has not ended within `deadline.ms` in total is cancelled too and `deadline.timedOut()` is
  * thrown: a sender that stalls, or trickles a byte at a time, cannot hold the read open.
+ * A byte stream (any body the runtime delivers) is gathered natively into one growing buffer
+ * (workerd's BYOB `readAtLeast`): one JS read for most bodies instead of one per chunk and a
+ * last one for the end, ~35 us of CPU each.
  * @example const bytes = await readBody(request.body, 4 << 20, () => new Error("too large"), { ms: 30_000, timedOut: () => new Error("timeout") })
  */
 export async function readBody(
@@ -21,7 +24,7 @@ export async function readBody(
   deadline?: ReadDeadline,
 ): Promise<Uint8Array> {
   if (!body) return new Uint8Array();
-  const reader = body.getReader();
+  const reader = byteReader(body) ?? body.getReader();
   // One timer per body, not a race per read: when it fires, cancelling ends the pending read.
   let expired = false;
   const timer = deadline
@@ -30,17 +33,12 @@ export async function readBody(
         reader.cancel().catch(() => {});
       }, deadline.ms)
     : undefined;
-  const chunks: Uint8Array[] = [];
-  let size = 0;
   try {
-    for (;;) {
-      // Once cancelled by the timer, the pending read ends (or fails): `expired` says why.
-      const { done, value } = await reader.read();
-      if (done || expired) break;
-      size += value.byteLength;
-      if (size > maxBytes) throw tooLarge();
-      chunks.push(value);
-    }
+    const bytes =
+      reader instanceof ReadableStreamBYOBReader
+        ? await gather(reader, maxBytes, tooLarge)
+        : await collect(reader, maxBytes, tooLarge);
+    if (!expired) return bytes;
   } catch (err) {
     if (!expired) {
       // Stop the sender (too large, or broken): nothing more of this body is wanted. Not
@@ -51,9 +49,61 @@ export async function readBody(
   } finally {
     clearTimeout(timer);
   }
-  if (expired && deadline) throw deadline.timedOut();
-  return joinBytes(chunks);
+  // Once cancelled by the timer, the pending read ended (or failed): the deadline is why.
+  throw (deadline as ReadDeadline).timedOut();
 }
+
+/** A BYOB reader when the body is a byte stream; null for one built in JS from chunks. */
+function byteReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
+  try {
+    return body.getReader({ mode: "byob" });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Fills one buffer, doubled whenever it is full (up to maxBytes + 1: one byte past the cap proves
+ * the body too large). A read asks for all the room left, so it returns short only at the end.
+ */
+async function gather(reader: ReadableStreamBYOBReader, maxBytes: number, tooLarge: () => Error) {
+  let buffer = new ArrayBuffer(Math.min(FIRST_BUFFER_BYTES, maxBytes + 1));
+  let filled = 0;
+  for (;;) {
+    const room = buffer.byteLength - filled;
+    const { done, value } = await reader.readAtLeast(room, new Uint8Array(buffer, filled, room));
+    if (value) {
+      // The read took the buffer over and handed it back.
+      buffer = value.buffer as ArrayBuffer;
+      filled += value.byteLength;
+    }
+    if (done || (value && value.byteLength < room)) return new Uint8Array(buffer, 0, filled);
+    if (filled > maxBytes) throw tooLarge();
+    const bigger = new Uint8Array(Math.min(buffer.byteLength * 2, maxBytes + 1));
+    bigger.set(new Uint8Array(buffer, 0, filled));
+    buffer = bigger.buffer;
+  }
+}
+
+/** Chunk by chunk, for a stream built in JS. */
+async function collect(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  maxBytes: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return joinBytes(chunks);
+    size += value.byteLength;
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(value);
+  }
+}
+
+/** Room for most bodies in one read (an answer, a request without a declared length). */
+const FIRST_BUFFER_BYTES = 16 * 1024;
 
 /** A message whose body is read whole: an inbound request or an upstream's answer. */
 export interface BodyMessage {
