@@ -7,7 +7,7 @@
  * Prints tables and overwrites bench/RESULTS.md. Every process it starts is stopped on exit.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -60,6 +60,8 @@ interface Options {
   peers: PeerName[];
   /** Heap snapshots and allocation sampling over this many gateway requests (0: off). */
   heapRequests: number;
+  /** A git ref whose gateway is measured beside this tree's, in the same rounds (`--compare`). */
+  compare: string | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -72,6 +74,7 @@ function parseOptions(argv: string[]): Options {
     latency: { upstreamTtfbMs: 300, redisRttMs: 20 },
     peers: [],
     heapRequests: 0,
+    compare: undefined,
   };
   const latency = options.latency as NonNullable<Options["latency"]>;
   for (let i = 0; i < argv.length; i++) {
@@ -87,9 +90,13 @@ function parseOptions(argv: string[]): Options {
     else if (arg === "--peers") options.peers = parsePeers(argv[++i]);
     else if (arg === "--heap") options.heapRequests = 2_000;
     else if (arg === "--heap-requests") options.heapRequests = wholeMs(arg, argv[++i]);
-    else
+    else if (arg === "--compare") {
+      options.compare = gitRef(argv[++i]);
+      // RESULTS.md describes one tree.
+      options.write = false;
+    } else
       throw new Error(
-        `bench: unknown argument ${arg} (use --seconds N, --rounds N, --concurrency N, --no-write, --profile, --upstream-ttfb-ms N, --redis-rtt-ms N, --no-latency, --peers portkey, --heap, --heap-requests N)`,
+        `bench: unknown argument ${arg} (use --seconds N, --rounds N, --concurrency N, --no-write, --profile, --upstream-ttfb-ms N, --redis-rtt-ms N, --no-latency, --peers portkey, --heap, --heap-requests N, --compare REF)`,
       );
   }
   if (!(options.seconds > 0 && options.seconds <= 60)) throw new Error("bench: --seconds must be in (0, 60]");
@@ -108,6 +115,13 @@ function wholeMs(flag: string, value: string | undefined): number {
   if (!Number.isInteger(n) || n < 0 || n > 60_000)
     throw new Error(`bench: ${flag} takes a whole number in [0, 60000]`);
   return n;
+}
+
+/** A ref to check out for `--compare`: never an option in disguise. */
+function gitRef(value: string | undefined): string {
+  if (!value || !/^[\w./~^@{}-]+$/.test(value) || value.startsWith("-"))
+    throw new Error("bench: --compare takes a git ref (a commit, branch or tag)");
+  return value;
 }
 
 function parsePeers(value: string | undefined): PeerName[] {
@@ -370,6 +384,21 @@ function targetFigures(target: Target, phases: Record<string, PhaseMap>): Target
 }
 
 /** Serves a bundle with workerd and checks it answers chat correctly before any load. */
+/**
+ * `--compare REF`: the gateway as it was at REF, built from a detached worktree (this checkout's
+ * node_modules linked in) that is removed on exit, so a change is measured against its base in
+ * the same rounds: across runs, this machine's noise exceeds most single changes.
+ */
+async function buildGatewayAt(ref: string, work: string): Promise<Bundle> {
+  const tree = join(work, "compare-tree");
+  execFileSync("git", ["-C", ROOT, "worktree", "add", "--detach", "--quiet", tree, ref]);
+  // The work folder goes first (the bench's finally): prune forgets the worktree then.
+  onExit(() => execFileSync("git", ["-C", ROOT, "worktree", "prune"]));
+  symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"), "dir");
+  log(`building the gateway at ${ref} (${tree})`);
+  return buildGateway(tree, join(work, "compare"));
+}
+
 async function startWorkerTarget(
   bundle: Bundle,
   bindings: Record<string, string>,
@@ -578,9 +607,10 @@ async function main(): Promise<void> {
   const workers: Workerd[] = [];
   try {
     log("building the gateway and the passthrough with wrangler deploy --dry-run");
-    const [gatewayBundle, passthroughBundle] = await Promise.all([
+    const [gatewayBundle, passthroughBundle, compareBundle] = await Promise.all([
       buildGateway(ROOT, join(work, "gateway")),
       buildPassthrough(ROOT, join(work, "passthrough")),
+      options.compare ? buildGatewayAt(options.compare, work) : undefined,
     ]);
 
     log("starting the mock upstream and the backing services (redis, Postgres)");
@@ -626,10 +656,24 @@ async function main(): Promise<void> {
       workers,
     );
 
+    const compared = compareBundle
+      ? await startWorkerTarget(
+          compareBundle,
+          stack.ready.bindings,
+          {
+            label: `sluice gateway @ ${options.compare}`,
+            kind: "gateway",
+            calls: gateway.target.calls,
+            healthz: true,
+          },
+          workers,
+        )
+      : undefined;
     const peers = await startPeers(options.peers, direct.target, join(work, "peers"), children);
     const peerTargets = peers.map((p) => p.target);
+    const compareTargets = compared ? [compared.target] : [];
     const figures = await measureAll(
-      [direct.target, passthrough.target, gateway.target, ...peerTargets],
+      [direct.target, passthrough.target, gateway.target, ...compareTargets, ...peerTargets],
       options,
     );
     const extra: string[] = [renderMemory(figures, V8_FLAGS.join(" "))];
@@ -649,6 +693,17 @@ async function main(): Promise<void> {
         call: gateway.target.calls.json,
         bindings: stack.ready.bindings,
       },
+      ...(compared && compareBundle
+        ? [
+            {
+              ...compared.target,
+              kind: "gateway" as const,
+              bundle: compareBundle,
+              call: compared.target.calls.json,
+              bindings: stack.ready.bindings,
+            },
+          ]
+        : []),
     ]);
     extra.push(renderColdStart(coldStart));
     if (peers.length > 0)
