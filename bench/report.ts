@@ -225,6 +225,36 @@ export function passthroughRow(
   return { figures: { ...gateway, label: `${gateway.label}, stream_passthrough route` }, pair };
 }
 
+/** The passthrough worker that first makes one round trip to the Upstash bridge (bench/passthrough.ts). */
+export const LIMITS_FLOOR_LABEL = "passthrough + one Redis round trip";
+
+/** Most CPU per JSON request the issue allows the gateway, in multiples of the bare passthrough's. */
+const MAX_JSON_CPU_RATIO = 2.5;
+
+/**
+ * Each gateway's CPU per JSON request over the bare passthrough's (the issue's target), and over
+ * the passthrough that makes one limits round trip first: what no Redis-backed gateway can go below.
+ */
+export function jsonCpuRatios(all: Pick<TargetFigures, "label" | "kind" | "cpuUsJson">[]): string | null {
+  const bare = all.find((f) => f.kind === "passthrough" && f.label !== LIMITS_FLOOR_LABEL);
+  const limitsFloor = all.find((f) => f.label === LIMITS_FLOOR_LABEL);
+  if (!bare) return null;
+  const lines = all
+    .filter((f) => f.kind === "gateway")
+    .map((f) => {
+      const ratio = f.cpuUsJson / bare.cpuUsJson;
+      const overFloor = limitsFloor
+        ? `; ${(f.cpuUsJson / limitsFloor.cpuUsJson).toFixed(2)}x the ${LIMITS_FLOOR_LABEL}'s, itself ${(
+            limitsFloor.cpuUsJson / bare.cpuUsJson
+          ).toFixed(2)}x the passthrough's`
+        : "";
+      return `- ${f.label} CPU per JSON request within ${MAX_JSON_CPU_RATIO}x the passthrough's: ${verdict(
+        ratio <= MAX_JSON_CPU_RATIO,
+      )} (${ratio.toFixed(2)}x${overFloor})`;
+    });
+  return lines.length > 0 ? lines.join("\n") : null;
+}
+
 /** All tables of one run, as Markdown. */
 export function renderTables(run: RunInfo, all: TargetFigures[], extra: string[] = []): string {
   const n = run.concurrency;
@@ -259,6 +289,8 @@ export function renderTables(run: RunInfo, all: TargetFigures[], extra: string[]
       ]),
     )}`,
   );
+  const jsonRatios = jsonCpuRatios(all);
+  if (jsonRatios) sections.push(jsonRatios);
   sections.push(
     streamingSection(
       `Cost of streaming (concurrency ${n}; events = SSE data lines per answer)`,

@@ -38,7 +38,7 @@ import {
 import { PEERS, type Peer, type PeerName, portkeyCall, renderPeers, startPortkey } from "./peers";
 import { describeMachine, treeCpuSeconds, treePeakRssMb } from "./proc";
 import { connectInspector, moduleLocator, profileWhile, renderProfile } from "./profile";
-import { type RunInfo, renderResults, renderTables, type TargetFigures } from "./report";
+import { LIMITS_FLOOR_LABEL, type RunInfo, renderResults, renderTables, type TargetFigures } from "./report";
 import { type ChatCalls, chatCalls, countEvents } from "./scenarios";
 import { startService } from "./service-child";
 import type { StackReady } from "./services";
@@ -643,6 +643,22 @@ async function main(): Promise<void> {
       },
       workers,
     );
+    // The same worker making the one limits round trip first: a Redis-backed gateway's floor.
+    const limitsFloor = await startWorkerTarget(
+      passthroughBundle,
+      {
+        UPSTREAM_URL: mock.ready.url,
+        LIMITS_URL: stack.ready.bindings.UPSTASH_REDIS_REST_URL ?? "",
+        LIMITS_TOKEN: stack.ready.bindings.UPSTASH_REDIS_REST_TOKEN ?? "",
+      },
+      {
+        label: LIMITS_FLOOR_LABEL,
+        kind: "passthrough",
+        calls: chatCalls(upstreamKey, false),
+        healthz: false,
+      },
+      workers,
+    );
     const gateway = await startWorkerTarget(
       gatewayBundle,
       stack.ready.bindings,
@@ -673,7 +689,14 @@ async function main(): Promise<void> {
     const peerTargets = peers.map((p) => p.target);
     const compareTargets = compared ? [compared.target] : [];
     const figures = await measureAll(
-      [direct.target, passthrough.target, gateway.target, ...compareTargets, ...peerTargets],
+      [
+        direct.target,
+        passthrough.target,
+        limitsFloor.target,
+        gateway.target,
+        ...compareTargets,
+        ...peerTargets,
+      ],
       options,
     );
     const extra: string[] = [renderMemory(figures, V8_FLAGS.join(" "))];

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { DISTANT_ROUTE, latencyCall, NEAR_LIMIT_MAX_TOKENS, withLatencyConfig } from "../../bench/latency";
 import { portkeyCall } from "../../bench/peers";
+import { jsonCpuRatios, LIMITS_FLOOR_LABEL } from "../../bench/report";
 import { chatCalls } from "../../bench/scenarios";
 import { kindAt, soakKinds, withSoakConfig } from "../../bench/soak-mix";
 import { renderSoak, type SoakMinute, type SoakResult } from "../../bench/soak-report";
@@ -126,5 +127,42 @@ describe("latency mode and peers", () => {
     expect(call.headers["x-portkey-custom-host"]).toBe(`${MOCK}/v1`);
     expect(call.headers["x-portkey-forward-headers"]).toBe("x-mock-words");
     expect(portkeyCall(direct.json, MOCK).headers["x-portkey-forward-headers"]).toBeUndefined();
+  });
+});
+
+describe("JSON CPU ratios", () => {
+  const row = (label: string, kind: "direct" | "passthrough" | "gateway" | "peer", cpuUsJson: number) => ({
+    label,
+    kind,
+    cpuUsJson,
+  });
+
+  it("judges every gateway against the bare passthrough, and gives its ratio over the limits floor", () => {
+    const text = jsonCpuRatios([
+      row("mock upstream, direct", "direct", 50),
+      row("passthrough worker", "passthrough", 100),
+      row(LIMITS_FLOOR_LABEL, "passthrough", 200),
+      row("sluice gateway", "gateway", 600),
+      row("sluice gateway @ main", "gateway", 240),
+      row("Portkey", "peer", 1_000),
+    ]);
+    expect(text?.split("\n")).toEqual([
+      `- sluice gateway CPU per JSON request within 2.5x the passthrough's: NO (6.00x; 3.00x the ${LIMITS_FLOOR_LABEL}'s, itself 2.00x the passthrough's)`,
+      `- sluice gateway @ main CPU per JSON request within 2.5x the passthrough's: yes (2.40x; 1.20x the ${LIMITS_FLOOR_LABEL}'s, itself 2.00x the passthrough's)`,
+    ]);
+  });
+
+  it("never takes the limits floor for the bare passthrough, whatever the order", () => {
+    const text = jsonCpuRatios([
+      row(LIMITS_FLOOR_LABEL, "passthrough", 200),
+      row("sluice gateway", "gateway", 400),
+    ]);
+    expect(text).toBeNull();
+    const withBare = jsonCpuRatios([
+      row(LIMITS_FLOOR_LABEL, "passthrough", 200),
+      row("passthrough worker", "passthrough", 100),
+      row("sluice gateway", "gateway", 400),
+    ]);
+    expect(withBare).toContain("(4.00x; 2.00x");
   });
 });
