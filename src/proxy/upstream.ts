@@ -73,12 +73,12 @@ type Failure = AttemptFailure<UpstreamFailure>;
 export async function callUpstream(options: CallOptions): Promise<Outcome> {
   let request: UpstreamRequest;
   try {
-    request = options.adapter.buildRequest(
-      options.endpoint,
-      await bodyFor(options),
-      options.target,
-      options.stream,
-    );
+    // Awaited only when images must be fetched first: otherwise the fetch below leaves in the
+    // caller's turn, so a speculative call is on the wire before the limits round trip is built.
+    const body = needsImagesInlined(options)
+      ? await inlineRemoteImages(options.body, options.fetchImage)
+      : options.body;
+    request = options.adapter.buildRequest(options.endpoint, body, options.target, options.stream);
   } catch (err) {
     if (err instanceof GatewayError) return refusedBeforeCall(err);
     throw err;
@@ -181,11 +181,9 @@ function streamStartFailure(err: StreamStartError, maxUpstreamBytes: number): Fa
   return retryable(502, upstreamError(message, err.code));
 }
 
-/** The body for this target: Gemini cannot take image URLs, so it gets them inlined as data URLs. */
-async function bodyFor(options: CallOptions): Promise<Record<string, unknown>> {
-  const { adapter, body, endpoint } = options;
-  if (adapter.kind !== "gemini" || endpoint !== "chat" || !hasRemoteImages(body)) return body;
-  return inlineRemoteImages(body, options.fetchImage);
+/** Gemini cannot take image URLs: a chat body with some gets them inlined as data URLs first. */
+function needsImagesInlined({ adapter, body, endpoint }: CallOptions): boolean {
+  return adapter.kind === "gemini" && endpoint === "chat" && hasRemoteImages(body);
 }
 
 /**

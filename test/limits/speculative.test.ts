@@ -163,12 +163,13 @@ describe("speculative admission", () => {
     expect(first.response.status).toBe(200);
     expect(events).toEqual(["admit", "admitted", "upstream"]);
 
-    // 99 requests left of 100, at least ten times what one takes: the call goes out before the answer.
+    // 99 requests left of 100, at least ten times what one takes: the call goes out before the
+    // gate is even asked (its fetch leaves in the same turn), so the answer cannot come first.
     events.length = 0;
     const second = await send(gw, token);
     expect(second.response.status).toBe(200);
     expect(JSON.parse(second.text).choices[0].message.content).toContain("Mock reply to");
-    expect(events).toEqual(["admit", "upstream", "admitted"]);
+    expect(events).toEqual(["upstream", "admit", "admitted"]);
     expect(await received(second.marker)).toHaveLength(1);
     expect((await rowOf(second.label)).status).toBe(200);
   });
@@ -182,7 +183,7 @@ describe("speculative admission", () => {
     expect(served.response.status).toBe(200);
     expect(served.response.headers.get("x-sluice-provider")).toBe("mock-b");
     // Dispatched before the answer; the fallback's call may come before or after it.
-    expect(events.slice(0, 2)).toEqual(["admit", "upstream"]);
+    expect(events.slice(0, 2)).toEqual(["upstream", "admit"]);
     expect([...events].sort()).toEqual(["admit", "admitted", "upstream", "upstream"]);
     expect(await received(served.marker)).toHaveLength(2);
     expect(await rowOf(served.label)).toMatchObject({ status: 200, provider: "mock-b", attempts: 2 });
@@ -214,7 +215,7 @@ describe("speculative admission", () => {
 
     events.length = 0;
     const refused = await send(gw, token, { model: "spec-slow" });
-    expect(events).toEqual(["admit", "upstream", "refused"]);
+    expect(events).toEqual(["upstream", "admit", "refused"]);
     expect(refused.response.status).toBe(429);
     expect(refused.response.headers.get("content-type")).toContain("application/json");
     expect(JSON.parse(refused.text)).toEqual({
@@ -245,7 +246,7 @@ describe("speculative admission", () => {
 
     events.length = 0;
     const refused = await send(gw, token, { model: "spec-slow", stream: true });
-    expect(events).toEqual(["admit", "upstream", "refused"]);
+    expect(events).toEqual(["upstream", "admit", "refused"]);
     expect(refused.response.status).toBe(429);
     expect(refused.response.headers.get("content-type")).not.toContain("event-stream");
     expect(refused.text).not.toContain("data:");
