@@ -506,6 +506,7 @@ function latencyTargets(
   peers: Target[],
   stack: StackReady,
   ttfb: number,
+  compared: Target[] = [],
 ): LatencyTarget[] {
   const outside = (call: HttpCall) => latencyCall(call, { viaGateway: false, upstreamTtfbMs: ttfb });
   const nearLimit = {
@@ -540,6 +541,13 @@ function latencyTargets(
       label: peer.label,
       url: peer.url,
       call: portkeyCall(outside(direct.calls.stream), direct.url),
+    })),
+    // After the two judged rows: shown beside them, with their gap to the passthrough.
+    ...compared.map((other) => ({
+      label: `${other.label}, key with ample headroom`,
+      url: other.url,
+      call: latencyCall(other.calls.stream, { viaGateway: true, upstreamTtfbMs: ttfb }),
+      gateway: true,
     })),
   ];
 }
@@ -745,6 +753,7 @@ async function main(): Promise<void> {
         peerTargets,
         stack.ready,
         upstreamTtfbMs,
+        compareTargets,
       );
       const rows = await measureLatency(targets, stack.ready.bridge, { ...options.latency, ...options });
       extra.push(renderLatency(rows, options.latency));
