@@ -120,9 +120,13 @@ export async function measureLatency(
     for (let round = 0; round < opts.rounds; round++) {
       for (let i = 0; i < targets.length; i++) {
         const target = targets[(i + round) % targets.length] as LatencyTarget;
+        // Spread over one upstream wait: with a fixed first-byte delay, loops started together
+        // would reach the target together on every request, so the row would measure how four
+        // requests queue on one isolate rather than whether the round trip hides.
         const run = await runLoad(target.url, target.call, {
           concurrency: LATENCY_CONCURRENCY,
           durationMs: ms,
+          staggerMs: opts.upstreamTtfbMs / LATENCY_CONCURRENCY,
         });
         runs.set(target, [...(runs.get(target) ?? []), run]);
       }

@@ -127,13 +127,15 @@ export interface LoadRun {
 }
 
 /**
- * Runs `concurrency` request loops for `durationMs` and keeps every sample.
+ * Runs `concurrency` request loops for `durationMs` and keeps every sample. With `staggerMs`, loop
+ * i starts i x staggerMs late: loops whose requests all take about as long would otherwise stay in
+ * step and reach the target together every time.
  * @example const run = await runLoad(url, call, { concurrency: 16, durationMs: 1000 }); summarize([run]).rps
  */
 export async function runLoad(
   baseUrl: string,
   call: HttpCall,
-  opts: { concurrency: number; durationMs: number },
+  opts: { concurrency: number; durationMs: number; staggerMs?: number },
 ): Promise<LoadRun> {
   const agent = new Agent({
     keepAlive: true,
@@ -143,7 +145,8 @@ export async function runLoad(
   const run: LoadRun = { latencies: [], ttfbs: [], failures: {}, seconds: 0 };
   const start = performance.now();
   const deadline = start + opts.durationMs;
-  const loop = async () => {
+  const loop = async (lane: number) => {
+    if (opts.staggerMs) await new Promise((resolve) => setTimeout(resolve, lane * (opts.staggerMs ?? 0)));
     while (performance.now() < deadline) {
       const sample = await sendOnce(baseUrl, call, agent);
       if (sample.ok) {
@@ -156,7 +159,7 @@ export async function runLoad(
       run.firstFailure ??= `HTTP ${sample.status}: ${sample.body.slice(0, 2_000)}`;
     }
   };
-  await Promise.all(Array.from({ length: opts.concurrency }, loop));
+  await Promise.all(Array.from({ length: opts.concurrency }, (_, lane) => loop(lane)));
   run.seconds = (performance.now() - start) / 1000;
   agent.destroy();
   return run;
