@@ -1,6 +1,7 @@
 import { createApp } from "./app";
 import { ConfigError, type GatewayEnv } from "./config";
 import { errorResponse, GatewayError } from "./errors";
+import { healthy, isHealthProbe } from "./healthz";
 import { flushSpool } from "./metering";
 import { deliverAlerts } from "./observability";
 import { createServices, type Services } from "./services";
@@ -23,7 +24,10 @@ function appFor(env: GatewayEnv): ReturnType<typeof createApp> {
 export default {
   fetch(request, env, ctx) {
     try {
-      return appFor(env).fetch(request, env, ctx);
+      const app = appFor(env);
+      // After the config is known good: a gateway that cannot serve is not healthy.
+      if (isHealthProbe(request)) return healthy();
+      return app.fetch(request, env, ctx);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // A bad config is the operator's to fix: say which field, on every request, until it is.
