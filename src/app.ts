@@ -12,12 +12,24 @@ import { openaiRoutes } from "./proxy/routes";
 import { requireScope } from "./proxy/scopes";
 import type { Services } from "./services";
 
+const HEALTHY = JSON.stringify({ status: "ok" });
+const JSON_TYPE = "application/json";
+
 /**
  * The Hono app: routes and middleware order, nothing else.
  * @example const app = createApp(services); await app.fetch(request, env, ctx)
  */
 export function createApp(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+
+  // Matched by nothing else, so Hono calls it directly (no middleware chain): a liveness probe
+  // needs none of the per-request state, only its own id. A plain Response: c.json with a second
+  // header builds a Headers object and sets each one.
+  app.get(
+    "/healthz",
+    () =>
+      new Response(HEALTHY, { headers: { "content-type": JSON_TYPE, "x-request-id": crypto.randomUUID() } }),
+  );
 
   // One registration per prefix: in Hono "/x/*" also matches "/x". Every other path is a 404.
   const state = requestState(services);

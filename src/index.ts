@@ -1,7 +1,6 @@
 import { createApp } from "./app";
 import { ConfigError, type GatewayEnv } from "./config";
 import { errorResponse, GatewayError } from "./errors";
-import { healthy, isHealthProbe } from "./healthz";
 import { flushSpool } from "./metering";
 import { deliverAlerts } from "./observability";
 import { createServices, type Services } from "./services";
@@ -24,10 +23,7 @@ function appFor(env: GatewayEnv): ReturnType<typeof createApp> {
 export default {
   fetch(request, env, ctx) {
     try {
-      const app = appFor(env);
-      // After the config is known good: a gateway that cannot serve is not healthy.
-      if (isHealthProbe(request)) return healthy();
-      return app.fetch(request, env, ctx);
+      return appFor(env).fetch(request, env, ctx);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // A bad config is the operator's to fix: say which field, on every request, until it is.
