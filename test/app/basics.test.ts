@@ -18,6 +18,24 @@ describe("worker basics", () => {
     expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("answers /healthz with a query string and to HEAD, and nothing that only looks like it", async () => {
+    const withQuery = await call("/healthz?probe=1");
+    expect(withQuery.status).toBe(200);
+    expect(await withQuery.json()).toEqual({ status: "ok" });
+    const head = await call("/healthz", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    for (const path of ["/healthzz", "/healthz/", "/x/healthz", "/HEALTHZ"]) {
+      const res = await call(path);
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("unknown_url");
+    }
+    // Under /v1 a key comes first.
+    expect((await call("/v1/healthz")).status).toBe(401);
+    const hostNamedLikeIt = await exports.default.fetch(new Request("http://healthz/v2/x"));
+    expect(hostNamedLikeIt.status).toBe(404);
+  });
+
   it("answers unknown routes with an OpenAI-shaped 404", async () => {
     const res = await call("/v2/whatever");
     expect(res.status).toBe(404);
