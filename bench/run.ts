@@ -383,7 +383,6 @@ function targetFigures(target: Target, phases: Record<string, PhaseMap>): Target
   };
 }
 
-/** Serves a bundle with workerd and checks it answers chat correctly before any load. */
 /**
  * `--compare REF`: the gateway as it was at REF, built from a detached worktree (this checkout's
  * node_modules linked in) that is removed on exit, so a change is measured against its base in
@@ -399,6 +398,7 @@ async function buildGatewayAt(ref: string, work: string): Promise<Bundle> {
   return buildGateway(tree, join(work, "compare"));
 }
 
+/** Serves a bundle with workerd and checks it answers chat correctly before any load. */
 async function startWorkerTarget(
   bundle: Bundle,
   bindings: Record<string, string>,
