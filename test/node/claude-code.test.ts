@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { importSigningKey, mintKey } from "../../src/auth";
 import { runCli } from "./cli";
+import { freshTenantKey } from "./client-support";
 
 // Claude Code, unchanged, completing a print-mode task through the served gateway on an Anthropic
 // target (claude-sonnet-4-5 in the dev config): its requests reach the provider natively, with
@@ -18,10 +18,7 @@ let home: string;
 let apiKey: string;
 
 beforeAll(async () => {
-  const signer = await importSigningKey(bindings.SLUICE_SIGNING_KEY as string);
-  const tenant = `claude-code-${crypto.randomUUID().slice(0, 8)}`;
-  apiKey = (await mintKey(signer, { tenant, plan: "enterprise" }, { issuer: "sluice", audience: "sluice" }))
-    .token;
+  apiKey = (await freshTenantKey("claude-code")).token;
   home = mkdtempSync(join(tmpdir(), "claude-home-"));
 });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { readCompatibility } from "../../local/bundle";
 import { freePort, waitFor } from "../../local/net";
 import { devRuntime, type ServedWorker, serveWorker } from "../../local/worker";
-import { importSigningKey, mintKey } from "../../src/auth";
+import { freshTenantKey } from "./client-support";
 
 // `npm run dev` under hostile input (issue 10): the worker served the way dev serves it, against the
 // shared local stack, takes the requests that took `wrangler dev` down (19,510 sockets left in
@@ -74,10 +74,7 @@ describe.runIf(process.platform === "linux")("npm run dev's server under hostile
   let key: string;
 
   beforeAll(async () => {
-    const signer = await importSigningKey(bindings.SLUICE_SIGNING_KEY as string);
-    const tenant = `dev-flood-${crypto.randomUUID().slice(0, 8)}`;
-    key = (await mintKey(signer, { tenant, plan: "enterprise" }, { issuer: "sluice", audience: "sluice" }))
-      .token;
+    key = (await freshTenantKey("dev-flood")).token;
     worker = await serveWorker({
       vars: bindings,
       port: await freePort(),

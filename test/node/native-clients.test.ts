@@ -3,7 +3,7 @@ import { createGoogleGenerativeAI } from "@ai-sdk/google";
 import { GoogleGenAI } from "@google/genai";
 import { embed, generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { importSigningKey, mintKey } from "../../src/auth";
+import { freshTenantKey } from "./client-support";
 
 // Real clients of the native APIs against the served gateway (the built bundle on workerd, the dev
 // config): the Google Gen AI SDK on /v1beta (Gemini natively, OpenAI translated), and the Vercel
@@ -15,10 +15,7 @@ const mockUrl = bindings.MOCK_PROVIDER_URL as string;
 let apiKey: string;
 
 beforeAll(async () => {
-  const signer = await importSigningKey(bindings.SLUICE_SIGNING_KEY as string);
-  const tenant = `native-${crypto.randomUUID().slice(0, 8)}`;
-  apiKey = (await mintKey(signer, { tenant, plan: "enterprise" }, { issuer: "sluice", audience: "sluice" }))
-    .token;
+  apiKey = (await freshTenantKey("native")).token;
 });
 
 /** What the mock received, found by a marker in the body. */

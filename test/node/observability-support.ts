@@ -6,7 +6,7 @@ import { inject } from "vitest";
 import { type Bundle, buildWorker } from "../../local/bundle";
 import { freePort } from "../../local/net";
 import { startWorkerd } from "../../local/workerd";
-import { importSigningKey, mintKey } from "../../src/auth";
+import { freshTenantKey } from "./client-support";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const bindings = inject("workerBindings");
@@ -53,17 +53,10 @@ export async function buildGateways(): Promise<{
 }
 
 /** A key of a fresh tenant (plan and limits as given). */
-export async function freshKey(
+export function freshKey(
   claims: { plan?: string; limits?: Record<string, number> } = {},
 ): Promise<{ token: string; tenant: string; keyId: string }> {
-  const signer = await importSigningKey(bindings.SLUICE_SIGNING_KEY as string);
-  const tenant = `obs-${crypto.randomUUID().slice(0, 8)}`;
-  const minted = await mintKey(
-    signer,
-    { tenant, name: "observability", plan: claims.plan ?? "enterprise", limits: claims.limits },
-    { issuer: "sluice", audience: "sluice" },
-  );
-  return { token: minted.token, tenant, keyId: minted.claims.jti };
+  return freshTenantKey("obs", { name: "observability", ...claims });
 }
 
 /** A chat completion through `url`, with `headers` on top. */

@@ -1,9 +1,9 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import { Agent, tool as agentTool, Runner, setTracingDisabled } from "@openai/agents";
 import { OpenAIProvider } from "@openai/agents-openai";
-import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
+import { generateText } from "ai";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { importSigningKey, mintKey } from "../../src/auth";
+import { freshTenantKey, WEATHER_PARAMETERS, weatherToolLoop } from "./client-support";
 
 // Real clients of the Responses API against the served gateway (the built bundle on workerd, the
 // dev config: gpt-4o-mini on an OpenAI-native provider, Claude translated through chat): the
@@ -14,20 +14,10 @@ const bindings = inject("workerBindings") as Record<string, string>;
 let apiKey: string;
 
 beforeAll(async () => {
-  const signer = await importSigningKey(bindings.SLUICE_SIGNING_KEY as string);
-  const tenant = `clients-${crypto.randomUUID().slice(0, 8)}`;
-  apiKey = (await mintKey(signer, { tenant, plan: "enterprise" }, { issuer: "sluice", audience: "sluice" }))
-    .token;
+  apiKey = (await freshTenantKey("clients")).token;
 });
 
 const MODELS = ["gpt-4o-mini", "claude-sonnet-4-5"] as const;
-
-const weatherParameters = {
-  type: "object" as const,
-  properties: { city: { type: "string" as const } },
-  required: ["city"],
-  additionalProperties: false as const,
-};
 
 describe.each(MODELS)("Vercel AI SDK openai(%s): the Responses API provider", (model) => {
   const provider = () => createOpenAI({ baseURL: `${gatewayUrl}/v1`, apiKey });
@@ -48,29 +38,10 @@ describe.each(MODELS)("Vercel AI SDK openai(%s): the Responses API provider", (m
   });
 
   it("streamText with a tool, two steps", async () => {
-    const calls: unknown[] = [];
-    const result = streamText({
-      model: provider()(model),
-      prompt: "What is the weather in Paris?",
-      tools: {
-        get_weather: tool({
-          description: "Weather for a city",
-          inputSchema: jsonSchema<{ city: string }>(weatherParameters),
-          execute: async (input) => {
-            calls.push(input);
-            return "Sunny, 21C";
-          },
-        }),
-      },
-      stopWhen: stepCountIs(2),
-      // The mock calls a tool whenever one is offered: the second step must answer in text.
-      prepareStep: ({ stepNumber }) => (stepNumber > 0 ? { toolChoice: "none" } : {}),
-    });
-    let text = "";
-    for await (const part of result.textStream) text += part;
+    const { calls, text, totalUsage } = await weatherToolLoop(provider()(model));
     expect(calls).toEqual([{ city: "mock-city" }]);
     expect(text).toContain("Mock reply to:");
-    expect((await result.totalUsage).inputTokens).toBeGreaterThan(0);
+    expect(totalUsage.inputTokens).toBeGreaterThan(0);
   });
 });
 
@@ -84,7 +55,7 @@ describe.each(MODELS)("OpenAI Agents SDK on %s", (model) => {
     const getWeather = agentTool({
       name: "get_weather",
       description: "Weather for a city",
-      parameters: weatherParameters,
+      parameters: WEATHER_PARAMETERS,
       strict: true,
       execute: async (input) => {
         calls.push(input);

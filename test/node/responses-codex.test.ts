@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { importSigningKey, mintKey } from "../../src/auth";
 import { runCli } from "./cli";
+import { freshTenantKey } from "./client-support";
 
 // Codex CLI, unchanged, completing `codex exec "say hello"` through the served gateway with
 // `wire_api = "responses"`: its streamed Responses requests go to the OpenAI-native route
@@ -14,15 +14,11 @@ import { runCli } from "./cli";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CODEX = join(ROOT, "node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex");
 const gatewayUrl = inject("gatewayUrl");
-const bindings = inject("workerBindings") as Record<string, string>;
 let home: string;
 let apiKey: string;
 
 beforeAll(async () => {
-  const signer = await importSigningKey(bindings.SLUICE_SIGNING_KEY as string);
-  const tenant = `codex-${crypto.randomUUID().slice(0, 8)}`;
-  apiKey = (await mintKey(signer, { tenant, plan: "enterprise" }, { issuer: "sluice", audience: "sluice" }))
-    .token;
+  apiKey = (await freshTenantKey("codex")).token;
   home = mkdtempSync(join(tmpdir(), "codex-home-"));
   writeFileSync(
     join(home, "config.toml"),
