@@ -142,7 +142,6 @@ function keyVerifier(env: GatewayEnv, config: Config, now: () => number): KeyVer
   });
 }
 
-/** The collector's extra headers: a JSON object of strings in the named secret, else none. */
 /** The OpenTelemetry SDK, loaded with the first traced request; null when tracing is not configured. */
 function lazyTracing(env: GatewayEnv, config: Config, now: () => number, log: Log): Services["tracing"] {
   if (!config.tracing.otlp_endpoint) return null;
@@ -161,6 +160,7 @@ function lazyTracing(env: GatewayEnv, config: Config, now: () => number, log: Lo
   );
 }
 
+/** The collector's extra headers: a JSON object of strings in the named secret, else none. */
 function collectorHeaders(env: GatewayEnv, secret: string | undefined): Record<string, string> {
   const raw = secret ? env[secret] : undefined;
   if (typeof raw !== "string") return {};
